@@ -1,0 +1,121 @@
+"""Image rules for request documents, driven by each operation's limits in mocks/.
+
+Only the image the vendor would use is checked: for Face++ that is the first present of
+face_token (no image at all), image_file, image_base64, image_url; a URL is not fetched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from face_contracts._invariants import invariant
+from face_contracts.contracts import contracts
+from face_contracts.images import ImageProblemError, decode_base64, decode_check, read_header
+from face_contracts.validation import pointer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from face_contracts._invariants import Context
+
+__all__ = ["image_bytes_of", "limits_for"]
+
+_IMAGE_OPERATIONS = (
+    "ailab.face_key_points",
+    "ailab.face_analyzer_advanced",
+    "facepp.thousandlandmark",
+    "facepp.detect",
+)
+
+
+def limits_for(operation: str) -> Mapping[str, Any]:
+    """The ``image`` block of an operation's mock data: fields, formats, bytes, pixels."""
+    limits: Mapping[str, Any] = contracts().mock_data[operation]["image"]
+    return limits
+
+
+def image_bytes_of(
+    body: Mapping[str, Any], operation: str, base_dir: Path | None
+) -> tuple[str, bytes] | None:
+    """The (field, bytes) of the image the vendor would read, or None when it reads none.
+
+    Raises ImageProblemError for base64 that does not decode or a path that cannot be read.
+    """
+    for field in limits_for(operation)["sources"]:
+        if field not in body:
+            continue
+        value = body[field]
+        if field == "face_token" or field.endswith("_url"):
+            return None
+        if isinstance(value, str):
+            return field, decode_base64(value)
+        if "base64" in value:
+            return field, decode_base64(value["base64"])
+        path = Path(value["path"])
+        if not path.is_absolute():
+            path = (base_dir or Path.cwd()) / path
+        try:
+            return field, path.read_bytes()
+        except OSError as error:
+            raise ImageProblemError("unreadable", f"cannot read {value['path']!r}: {error.strerror}") from None
+    return None
+
+
+def _within(size: tuple[int, int], bound: Mapping[str, Any], *, upper: bool) -> bool:
+    width, height = size
+    limit_w, limit_h = bound["width"], bound["height"]
+    if bound.get("rotatable"):
+        width, height = max(size), min(size)
+        limit_w, limit_h = max(limit_w, limit_h), min(limit_w, limit_h)
+    if upper:
+        return (width <= limit_w and height <= limit_h) if bound["inclusive"] else (width < limit_w and height < limit_h)
+    return (width >= limit_w and height >= limit_h) if bound["inclusive"] else (width > limit_w and height > limit_h)
+
+
+def _describe(bound: Mapping[str, Any], *, upper: bool) -> str:
+    word = ("at most" if bound["inclusive"] else "smaller than") if upper else ("at least" if bound["inclusive"] else "larger than")
+    turn = " in either orientation" if bound.get("rotatable") else ""
+    return f"{word} {bound['width']}x{bound['height']} px{turn}"
+
+
+@invariant("image", *((op, "request") for op in _IMAGE_OPERATIONS))
+def image_acceptable(document: Any, context: Context) -> Iterator[tuple[str, str, str]]:
+    """The rules image.readable, image.max_bytes, image.decodable, image.format,
+    image.min_pixels and image.max_pixels, in the order a vendor meets them."""
+    operation = context.operation.id
+    limits = limits_for(operation)
+    body = document["body"]
+    try:
+        found = image_bytes_of(body, operation, context.base_dir)
+    except ImageProblemError as problem:
+        field = next(f for f in limits["sources"] if f in body)
+        yield pointer(["body", field]), str(problem), f"image.{'readable' if problem.reason == 'unreadable' else 'decodable'}"
+        return
+    if found is None:
+        return
+    field, data = found
+    where = pointer(["body", field])
+    if len(data) > limits["max_bytes"]:
+        yield where, f"the image is {len(data)} bytes; the limit is {limits['max_bytes']} bytes", "image.max_bytes"
+    try:
+        info = read_header(data)
+    except ImageProblemError as problem:
+        if problem.reason == "bomb":
+            yield where, f"{problem}; the limit is {_describe(limits['max_pixels'], upper=True)}", "image.max_pixels"
+        else:
+            yield where, str(problem), "image.decodable"
+        return
+    if info.format not in limits["formats"]:
+        yield where, f"the image is {info.format}; accepted formats: {', '.join(limits['formats'])}", "image.format"
+        return
+    size = (info.width, info.height)
+    if not _within(size, limits["min_pixels"], upper=False):
+        yield where, f"the image is {info.width}x{info.height} px; it must be {_describe(limits['min_pixels'], upper=False)}", "image.min_pixels"
+    if not _within(size, limits["max_pixels"], upper=True):
+        yield where, f"the image is {info.width}x{info.height} px; it must be {_describe(limits['max_pixels'], upper=True)}", "image.max_pixels"
+        return  # never decode what is over the pixel limit
+    try:
+        decode_check(data)
+    except ImageProblemError as problem:
+        yield where, str(problem), "image.decodable"

@@ -1,0 +1,166 @@
+"""The contract, loaded once: operations, schemas and mock data from the shipped files.
+
+``schemas/`` is crawled into one :mod:`referencing` registry (the reference validator,
+``jsonschema``) and one ``jsonschema_rs`` registry (the compiled fast path). Both see the
+same files, so a schema change reaches every consumer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import jsonschema
+import jsonschema_rs
+import referencing
+from referencing.jsonschema import DRAFT202012
+
+from face_contracts._resources import data_dir, load_json
+from face_contracts.errors import UnknownKindError, UnknownOperationError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+__all__ = ["KINDS", "Contracts", "Kind", "Operation", "contracts", "operations"]
+
+Kind = Literal["request", "response", "error"]
+KINDS: tuple[Kind, ...] = ("request", "response", "error")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One vendor operation, as listed in ``schemas/operations.json``."""
+
+    id: str
+    vendor: str
+    title: str
+    method: str
+    path: str
+    hosts: tuple[str, ...]
+    request_content_types: tuple[str, ...]
+    auth: Mapping[str, Any]
+    schemas: Mapping[str, str]
+    variants: Mapping[str, Mapping[str, str]]
+    answers: Mapping[str, Mapping[str, str]]
+    sources: tuple[str, ...]
+
+    def schema_id(self, kind: str, variant: str | None = None) -> str:
+        """The ``$id`` of the schema for ``kind`` (and ``variant``, if one is named)."""
+        if kind not in self.schemas:
+            raise UnknownKindError(kind, tuple(self.schemas))
+        if variant is None:
+            return self.schemas[kind]
+        variants = self.variants.get(kind, {})
+        if variant not in variants:
+            raise UnknownKindError(f"{kind}:{variant}", tuple(f"{kind}:{v}" for v in variants))
+        return variants[variant]
+
+    def accepts_text(self, kind: str) -> bool:
+        """Whether some documented answer of this kind is plain text rather than JSON."""
+        return any(
+            answer["kind"] == kind and answer["content_type"].startswith("text/")
+            for answer in self.answers.values()
+        )
+
+
+@dataclass(frozen=True)
+class _CompiledSchema:
+    fast: Any  # jsonschema_rs validator: is_valid() on the hot path
+    reference: jsonschema.protocols.Validator  # jsonschema: the errors, with paths
+
+
+@dataclass
+class Contracts:
+    """Everything loaded from ``schemas/`` and ``mocks/``."""
+
+    schemas: dict[str, dict[str, Any]]
+    schema_files: dict[str, Path]
+    operations: dict[str, Operation]
+    mock_data: dict[str, dict[str, Any]]
+    _registry: referencing.Registry[Any] = field(repr=False)
+    _fast_registry: Any = field(repr=False)
+    _compiled: dict[str, _CompiledSchema] = field(default_factory=dict, repr=False)
+
+    def operation(self, operation_id: str) -> Operation:
+        """The operation with this id, or :class:`UnknownOperationError`."""
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            raise UnknownOperationError(operation_id, tuple(self.operations)) from None
+
+    def compiled(self, schema_id: str) -> _CompiledSchema:
+        """Both validators for one schema, built on first use and kept."""
+        compiled = self._compiled.get(schema_id)
+        if compiled is None:
+            schema = self.schemas[schema_id]
+            compiled = _CompiledSchema(
+                fast=jsonschema_rs.validator_for(schema, registry=self._fast_registry),
+                reference=jsonschema.Draft202012Validator(schema, registry=self._registry),
+            )
+            self._compiled[schema_id] = compiled
+        return compiled
+
+
+def _load() -> Contracts:
+    root = data_dir("schemas")
+    schemas: dict[str, dict[str, Any]] = {}
+    schema_files: dict[str, Path] = {}
+    for path in sorted(root.rglob("*.json")):
+        if path.name == "operations.json" or "_meta" in path.parts:
+            continue
+        schema = cast("dict[str, Any]", load_json(path))
+        schema_id = schema["$id"]
+        if schema_id in schemas:
+            msg = f"face-contracts: $id {schema_id!r} is used by {schema_files[schema_id]} and {path}"
+            raise ValueError(msg)
+        schemas[schema_id] = schema
+        schema_files[schema_id] = path
+    registry: referencing.Registry[Any] = referencing.Registry().with_resources(
+        (schema_id, DRAFT202012.create_resource(schema)) for schema_id, schema in schemas.items()
+    )
+    fast_registry = jsonschema_rs.Registry(list(schemas.items()))
+    manifest = cast("dict[str, Any]", load_json(root / "operations.json"))
+    operations = {
+        raw["id"]: Operation(
+            id=raw["id"],
+            vendor=raw["vendor"],
+            title=raw["title"],
+            method=raw["method"],
+            path=raw["path"],
+            hosts=tuple(raw["hosts"]),
+            request_content_types=tuple(raw["request_content_types"]),
+            auth=raw["auth"],
+            schemas=raw["schemas"],
+            variants=raw["variants"],
+            answers=raw["answers"],
+            sources=tuple(raw["sources"]),
+        )
+        for raw in manifest["operations"]
+    }
+    mocks_root = data_dir("mocks")
+    mock_data: dict[str, dict[str, Any]] = {}
+    for operation in operations.values():
+        path = mocks_root / operation.vendor / f"{operation.id.split('.', 1)[1]}.json"
+        if path.is_file():
+            mock_data[operation.id] = cast("dict[str, Any]", load_json(path))
+    return Contracts(
+        schemas=schemas,
+        schema_files=schema_files,
+        operations=operations,
+        mock_data=mock_data,
+        _registry=registry.crawl(),
+        _fast_registry=fast_registry,
+    )
+
+
+@cache
+def contracts() -> Contracts:
+    """The contract set, loaded on first use and shared afterwards."""
+    return _load()
+
+
+def operations() -> tuple[Operation, ...]:
+    """Every modelled operation, in the order of ``schemas/operations.json``."""
+    return tuple(contracts().operations.values())
