@@ -12,10 +12,18 @@ import binascii
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["ImageInfo", "ImageProblemError", "decode_base64", "decode_check", "read_header", "sniff_format"]
+__all__ = [
+    "ImageInfo",
+    "ImageProblemError",
+    "decode_base64",
+    "decode_check",
+    "read_header",
+    "sniff_format",
+]
 
 # Magic numbers, longest first where one is a prefix of another.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -81,9 +89,13 @@ def read_header(data: bytes) -> ImageInfo:
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
     except Image.DecompressionBombError as error:
-        raise ImageProblemError("bomb", f"the {sniffed} declares too many pixels: {error}") from None
+        raise ImageProblemError(
+            "bomb", f"the {sniffed} declares too many pixels: {error}"
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise ImageProblemError("undecodable", f"the {sniffed} header cannot be read: {error}") from None
+        raise ImageProblemError(
+            "undecodable", f"the {sniffed} header cannot be read: {error}"
+        ) from None
     return ImageInfo(sniffed, width, height, len(data))
 
 
@@ -99,3 +111,119 @@ def decode_check(data: bytes) -> None:
         raise ImageProblemError(reason, f"the image cannot be decoded: {error}") from None
     except (UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise ImageProblemError("undecodable", f"the image cannot be decoded: {error}") from None
+
+
+# --- making images ---------------------------------------------------------------------
+
+_PNG_PADDING_CHUNK = b"fcPd"  # ancillary, private, safe-to-copy: decoders skip it
+
+
+def encode_image(  # noqa: PLR0913 - each keyword is one property of the picture
+    image_format: str,
+    width: int,
+    height: int,
+    *,
+    seed: int = 0,
+    byte_size: int | None = None,
+    faces: tuple[tuple[int, int, int, int], ...] = (),
+    uniform: bool = False,
+) -> bytes:
+    """A real encoded picture: ``image_format`` is a Pillow format name (JPEG, PNG, BMP, GIF,
+    TIFF, WEBP). ``faces`` are boxes (left, top, width, height) where a simple face is
+    drawn; the background is a gradient coloured by ``seed``, or one flat colour when
+    ``uniform``. ``byte_size`` pads the file to exactly that many bytes with data the
+    decoders skip (JPEG comment segments, a private PNG chunk, trailing BMP bytes); it
+    must be at least the encoded size.
+    """
+    from PIL import ImageDraw
+
+    rng = _Lcg(seed)
+    base = (rng.next(256), rng.next(256), rng.next(256))
+    mode = "RGB"
+    image = Image.new(mode, (width, height), base)
+    if not uniform:
+        draw = ImageDraw.Draw(image)
+        stripes = max(1, height // 8)
+        for index in range(0, height, stripes):
+            shade = tuple((channel + index * 97 // max(height, 1)) % 256 for channel in base)
+            draw.rectangle((0, index, width, index + stripes), fill=shade)
+        for left, top, box_width, box_height in faces:
+            _draw_face(draw, left, top, box_width, box_height)
+    buffer = io.BytesIO()
+    save_as = {"JPEG": {"quality": 85}, "PNG": {"compress_level": 6}}.get(image_format, {})
+    if image_format == "GIF":
+        image = image.convert("P")
+    image.save(buffer, format=image_format, **save_as)
+    data = buffer.getvalue()
+    if byte_size is not None:
+        data = pad_image(data, byte_size)
+    return data
+
+
+def pad_image(data: bytes, byte_size: int) -> bytes:
+    """``data`` grown to exactly ``byte_size`` bytes without changing the picture."""
+    missing = byte_size - len(data)
+    if missing < 0:
+        msg = f"the image is already {len(data)} bytes, more than {byte_size}"
+        raise ValueError(msg)
+    if missing == 0:
+        return data
+    image_format = sniff_format(data)
+    if image_format == "JPEG":
+        if missing < 4:  # noqa: PLR2004 - below one comment segment: bytes after EOI, which decoders skip
+            return data + b"\x00" * missing
+        segments = bytearray()
+        while missing:
+            payload = min(missing - 4, 65533)  # a comment segment is FF FE, a length, the payload
+            if 0 < missing - payload - 4 < 4:  # noqa: PLR2004 - leave room for one more segment
+                payload -= 4
+            segments += b"\xff\xfe" + (payload + 2).to_bytes(2, "big") + b"\x00" * payload
+            missing -= payload + 4
+        return data[:2] + bytes(segments) + data[2:]
+    if image_format == "PNG":
+        import zlib
+
+        if missing < 12:  # noqa: PLR2004 - a chunk is length, type, crc: 12 bytes
+            msg = "a PNG can only grow by 12 bytes or more"
+            raise ValueError(msg)
+        payload = b"\x00" * (missing - 12)
+        chunk = (
+            len(payload).to_bytes(4, "big")
+            + _PNG_PADDING_CHUNK
+            + payload
+            + zlib.crc32(_PNG_PADDING_CHUNK + payload).to_bytes(4, "big")
+        )
+        end = data.rindex(b"IEND") - 4
+        return data[:end] + chunk + data[end:]
+    if image_format == "BMP":
+        grown = bytearray(data + b"\x00" * missing)
+        grown[2:6] = len(grown).to_bytes(4, "little")
+        return bytes(grown)
+    padded = data + b"\x00" * missing
+    return padded
+
+
+def truncate_image(data: bytes, keep: float = 0.6) -> bytes:
+    """The first ``keep`` of the file: the header survives, the pixel data does not."""
+    return data[: max(64, int(len(data) * keep))]
+
+
+def _draw_face(draw: Any, left: int, top: int, width: int, height: int) -> None:
+    skin, feature = (224, 182, 150), (60, 40, 30)
+    draw.ellipse((left, top, left + width, top + height), fill=skin)
+    for centre in (0.3, 0.7):
+        cx, cy = left + width * centre, top + height * 0.42
+        draw.ellipse((cx - width * 0.08, cy - height * 0.03, cx + width * 0.08, cy + height * 0.03), fill=feature)
+    draw.line((left + width * 0.5, top + height * 0.45, left + width * 0.5, top + height * 0.63), fill=feature, width=max(1, width // 40))
+    draw.arc((left + width * 0.33, top + height * 0.7, left + width * 0.67, top + height * 0.88), 10, 170, fill=feature, width=max(1, width // 30))
+
+
+class _Lcg:
+    """A tiny deterministic generator, so a seed gives the same picture everywhere."""
+
+    def __init__(self, seed: int) -> None:
+        self.state = seed & 0xFFFFFFFF
+
+    def next(self, bound: int) -> int:
+        self.state = (1664525 * self.state + 1013904223) & 0xFFFFFFFF
+        return self.state % bound

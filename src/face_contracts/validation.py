@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import orjson
 
-from face_contracts._invariants import run_invariants
+from face_contracts._invariants import Context, applicable_rules, run_invariants
 from face_contracts.contracts import KINDS, contracts
 from face_contracts.errors import ContractViolationError, UnknownKindError
 
@@ -75,7 +76,9 @@ class Report:
             raise ContractViolationError(self)
 
     def __str__(self) -> str:
-        name = self.operation + (f" {self.kind}" if not self.variant else f" {self.kind}:{self.variant}")
+        name = self.operation + (
+            f" {self.kind}" if not self.variant else f" {self.kind}:{self.variant}"
+        )
         if not self.failures:
             return f"{name}: valid"
         lines = [f"{name}: invalid ({len(self.failures)} failure{'s' * (len(self.failures) != 1)})"]
@@ -88,7 +91,7 @@ def pointer(parts: Sequence[str | int]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-def validate(  # noqa: PLR0913 - each keyword is an optional context a caller may have
+def validate(
     operation: str,
     kind: str,
     document: object,
@@ -117,30 +120,44 @@ def validate(  # noqa: PLR0913 - each keyword is an optional context a caller ma
     schema_id = op.schema_id(kind, variant)
     compiled = loaded.compiled(schema_id)
 
+    context = Context(op, request, status, Path(base_dir) if base_dir is not None else None)
+    rules = applicable_rules(op.id, kind, context)
     if isinstance(document, bytes | bytearray | memoryview | str):
-        raw = bytes(document) if not isinstance(document, str) else document.encode()
+        raw = document.encode() if isinstance(document, str) else bytes(document)
+        if compiled.decoder is not None and _decodes(compiled.decoder, raw):
+            # Valid under the schema, read straight from bytes; parse again only if a
+            # rule needs to look at the document.
+            if not rules:
+                return Report(op.id, kind, (), variant)
+            return Report(
+                op.id, kind, tuple(run_invariants(rules, orjson.loads(raw), context)), variant
+            )
         try:
-            instance: object = orjson.loads(raw)
+            instance: Any = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
             if not op.accepts_text(kind):
-                return Report(op.id, kind, (Failure("", "json", f"not valid JSON: {error}"),), variant)
+                return Report(
+                    op.id, kind, (Failure("", "json", f"not valid JSON: {error}"),), variant
+                )
             instance = raw.decode("utf-8", errors="replace")
     else:
-        instance = document
+        instance = document  # a parsed JSON value, as documented
 
     if compiled.fast.is_valid(instance):
         schema_failures: list[Failure] = []
     else:
         schema_failures = list(_schema_failures(compiled.reference.iter_errors(instance)))
-    invariant_failures = run_invariants(
-        op,
-        kind,
-        instance,
-        request=request,
-        status=status,
-        base_dir=Path(base_dir) if base_dir is not None else None,
+    return Report(
+        op.id, kind, tuple(schema_failures + run_invariants(rules, instance, context)), variant
     )
-    return Report(op.id, kind, tuple(schema_failures + invariant_failures), variant)
+
+
+def _decodes(decoder: msgspec.json.Decoder[Any], raw: bytes) -> bool:
+    try:
+        decoder.decode(raw)
+    except msgspec.DecodeError:  # ValidationError is a DecodeError
+        return False
+    return True
 
 
 def _schema_path(error: ValidationError) -> str:
@@ -158,7 +175,12 @@ def _explain(error: ValidationError) -> Iterator[Failure]:
     rule = str(error.validator)
     if rule == "required":
         missing = ast.literal_eval(error.message.removesuffix(" is a required property"))
-        yield Failure(pointer([*where, missing]), rule, f"required key {missing!r} is missing", _schema_path(error))
+        yield Failure(
+            pointer([*where, missing]),
+            rule,
+            f"required key {missing!r} is missing",
+            _schema_path(error),
+        )
     elif rule == "additionalProperties" and isinstance(error.instance, dict):
         schema = error.schema if isinstance(error.schema, dict) else {}
         known = schema.get("properties", {})
@@ -167,7 +189,12 @@ def _explain(error: ValidationError) -> Iterator[Failure]:
         for key in error.instance:
             if key in known or any(re.search(p, key) for p in patterns):
                 continue
-            yield Failure(pointer([*where, key]), rule, f"key {key!r} is not allowed here", _schema_path(error))
+            yield Failure(
+                pointer([*where, key]),
+                rule,
+                f"key {key!r} is not allowed here",
+                _schema_path(error),
+            )
     elif rule in {"anyOf", "oneOf"} and error.context:
         yield from _explain_alternatives(error)
     else:
@@ -186,7 +213,9 @@ def _explain_alternatives(error: ValidationError) -> Iterator[Failure]:
             message = f"exactly one of {', '.join(options)} is allowed"
         else:
             message = f"one of {', '.join(options)} is required"
-        yield Failure(pointer(list(error.absolute_path)), str(error.validator), message, _schema_path(error))
+        yield Failure(
+            pointer(list(error.absolute_path)), str(error.validator), message, _schema_path(error)
+        )
         return
     root = list(error.absolute_path)
     # A branch whose own "type" check failed at this very spot was not meant for this value.

@@ -10,8 +10,8 @@ docs/invariants.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from face_contracts.contracts import Operation
     from face_contracts.validation import Failure
 
-__all__ = ["Context", "invariant", "registered", "run_invariants"]
+__all__ = ["Context", "applicable_rules", "invariant", "registered", "run_invariants"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +36,22 @@ class Context:
 
 Violation = tuple[str, str] | tuple[str, str, str]
 Rule = Callable[[Any, "Context"], Iterable[Violation]]
-_RULES: dict[tuple[str, str], list[tuple[str, Rule]]] = {}
+_Registered = tuple[str, Rule, frozenset[str]]
+_RULES: dict[tuple[str, str], list[_Registered]] = {}
 
 
-def invariant(name: str, *targets: tuple[str, str]) -> Callable[[Rule], Rule]:
-    """Register a rule called ``name`` for each ``(operation, kind)`` in ``targets``."""
+def invariant(
+    name: str, *targets: tuple[str, str], needs: tuple[str, ...] = ()
+) -> Callable[[Rule], Rule]:
+    """Register a rule called ``name`` for each ``(operation, kind)`` in ``targets``.
+
+    ``needs`` names the context the rule cannot work without (``request``, ``status``):
+    without it the rule is not run at all, and the document need not even be parsed.
+    """
 
     def register(rule: Rule) -> Rule:
         for target in targets:
-            _RULES.setdefault(target, []).append((name, rule))
+            _RULES.setdefault(target, []).append((name, rule, frozenset(needs)))
         return rule
 
     return register
@@ -53,27 +60,26 @@ def invariant(name: str, *targets: tuple[str, str]) -> Callable[[Rule], Rule]:
 def registered(operation: str, kind: str) -> tuple[str, ...]:
     """Names of the rules that apply to one operation and kind."""
     _load_rules()
-    return tuple(name for name, _ in _RULES.get((operation, kind), ()))
+    return tuple(name for name, _, _ in _RULES.get((operation, kind), ()))
 
 
-def run_invariants(
-    operation: Operation,
-    kind: str,
-    document: Any,
-    *,
-    request: Mapping[str, Any] | None,
-    status: int | None,
-    base_dir: Path | None,
-) -> list[Failure]:
-    """Every violation of every rule registered for this operation and kind."""
+def applicable_rules(operation: str, kind: str, context: Context) -> list[tuple[str, Rule]]:
+    """The rules for this operation and kind whose needed context is present."""
+    _load_rules()
+    present = {name for name in ("request", "status") if getattr(context, name) is not None}
+    return [
+        (name, rule) for name, rule, needs in _RULES.get((operation, kind), ()) if needs <= present
+    ]
+
+
+def run_invariants(rules: list[tuple[str, Rule]], document: Any, context: Context) -> list[Failure]:
+    """Every violation of the given rules."""
     from face_contracts.validation import Failure
 
-    _load_rules()
-    context = Context(operation, request, status, base_dir)
     failures: list[Failure] = []
-    for name, rule in _RULES.get((operation.id, kind), ()):
+    for name, rule in rules:
         for violation in _guarded(rule, document, context):
-            rule_name = violation[2] if len(violation) == 3 else name  # noqa: PLR2004 - (pointer, message, name)
+            rule_name = violation[2] if len(violation) == 3 else name
             failures.append(Failure(violation[0], rule_name, violation[1]))
     return failures
 
@@ -91,7 +97,7 @@ _loaded = False
 
 
 def _load_rules() -> None:
-    global _loaded  # noqa: PLW0603 - the rule modules register themselves once, on first use
+    global _loaded
     if not _loaded:
         from face_contracts._invariants import acedata, ailab, facepp, requests  # noqa: F401
 

@@ -12,7 +12,14 @@ if TYPE_CHECKING:
 
     from face_contracts._invariants import Context
 
-__all__ = ["LANDMARK_GROUPS", "error_code", "groups_asked"]
+__all__ = [
+    "LANDMARK_GROUPS",
+    "attributes_asked",
+    "error_code",
+    "groups_asked",
+    "landmark_kind",
+    "landmark_sets",
+]
 
 LANDMARK_GROUPS = (
     "left_eyebrow",
@@ -45,7 +52,9 @@ def error_code(document: Any) -> str:
     return message.split(":", 1)[0]
 
 
-@invariant("landmark.groups_match_request", ("facepp.thousandlandmark", "response"))
+@invariant(
+    "landmark.groups_match_request", ("facepp.thousandlandmark", "response"), needs=("request",)
+)
 def groups_match_request(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """The groups returned are exactly the groups return_landmark asked for."""
     if context.request is None or not document["face"]:
@@ -53,12 +62,17 @@ def groups_match_request(document: Any, context: Context) -> Iterator[tuple[str,
     asked = groups_asked(context.request["body"]["return_landmark"])
     returned = set(document["face"]["landmark"])
     for group in sorted(asked - returned):
-        yield f"/face/landmark/{group}", f"group {group!r} was asked for by return_landmark but is missing"
+        yield f"/face/landmark/{group}", f"group {group!r} was asked for but is missing"
     for group in sorted(returned - asked):
-        yield f"/face/landmark/{group}", f"group {group!r} was returned but return_landmark did not ask for it"
+        yield f"/face/landmark/{group}", f"group {group!r} was returned but not asked for"
 
 
-@invariant("error.status", ("facepp.thousandlandmark", "error"), ("facepp.detect", "error"))
+@invariant(
+    "error.status",
+    ("facepp.thousandlandmark", "error"),
+    ("facepp.detect", "error"),
+    needs=("status",),
+)
 def status_matches_message(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """The HTTP status is the one documented for the error message."""
     if context.status is None:
@@ -73,3 +87,252 @@ def status_matches_message(document: Any, context: Context) -> Iterator[tuple[st
         where = "" if isinstance(document, str) else "/error_message"
         documented = " or ".join(str(s) for s in sorted(statuses))
         yield where, f"{code} is documented with HTTP {documented}, not {context.status}"
+
+
+# --- facepp.detect -----------------------------------------------------------------------------
+
+_DETECT = ("facepp.detect", "response")
+
+
+def _detect_data() -> dict[str, Any]:
+    data: dict[str, Any] = contracts().mock_data["facepp.detect"]
+    return data
+
+
+def landmark_sets() -> dict[str, frozenset[str]]:
+    """The Detect point sets by return_landmark value: '1' (83 points) and '2' (106 points)."""
+    landmarks = _detect_data()["landmarks"]
+    return {value: frozenset(landmarks[value]) for value in ("1", "2")}
+
+
+def landmark_kind(names: set[str]) -> str:
+    """The return_landmark value whose point set is nearest to ``names`` ('1' on a tie)."""
+    sets = landmark_sets()
+    return min(sets, key=lambda value: (len(sets[value] ^ names), value))
+
+
+def attributes_asked(return_attributes: str) -> frozenset[str]:
+    """The response keys a return_attributes value asks for ('none': nothing; smiling -> smile)."""
+    keys = _detect_data()["attributes"]["response_keys"]
+    items = {item.strip() for item in return_attributes.split(",")} - {"none", ""}
+    return frozenset(keys.get(item, item) for item in items)
+
+
+def _analysed(face: Any) -> bool:
+    return isinstance(face, dict) and ("landmark" in face or "attributes" in face)
+
+
+def _area(face: Any) -> int:
+    rectangle = face["face_rectangle"]
+    area: int = rectangle["width"] * rectangle["height"]
+    return area
+
+
+def _faces(document: Any) -> list[Any]:
+    faces = document["faces"]
+    return faces if isinstance(faces, list) else []
+
+
+@invariant("face_num.matches_faces", _DETECT)
+def face_num_matches_faces(document: Any, context: Context) -> Iterator[tuple[str, str]]:
+    """face_num, when present, is the number of faces."""
+    faces = document["faces"]
+    if "face_num" in document and isinstance(faces, list) and document["face_num"] != len(faces):
+        yield "/face_num", f"face_num is {document['face_num']} but faces has {len(faces)} items"
+
+
+@invariant("face_token.unique", _DETECT)
+def face_tokens_unique(document: Any, context: Context) -> Iterator[tuple[str, str]]:
+    """Every detected face gets its own face_token."""
+    seen: dict[str, int] = {}
+    for index, face in enumerate(_faces(document)):
+        token = face.get("face_token") if isinstance(face, dict) else None
+        if not isinstance(token, str):
+            continue
+        if token in seen:
+            yield (
+                f"/faces/{index}/face_token",
+                f"face_token {token!r} is also the token of face {seen[token]}",
+            )
+        else:
+            seen[token] = index
+
+
+@invariant("landmark.point_set", _DETECT)
+def landmark_point_set(document: Any, context: Context) -> Iterator[tuple[str, str]]:
+    """A landmark is exactly the 83-point or the 106-point set (the nearer one is assumed)."""
+    sets = landmark_sets()
+    for index, face in enumerate(_faces(document)):
+        landmark = face.get("landmark") if isinstance(face, dict) else None
+        if not isinstance(landmark, dict):
+            continue
+        names = set(landmark)
+        kind = landmark_kind(names)
+        size = len(sets[kind])
+        for name in sorted(sets[kind] - names):
+            yield (
+                f"/faces/{index}/landmark/{name}",
+                f"point {name!r} of the {size}-point landmark is missing",
+            )
+        other = next(value for value in sets if value != kind)
+        for name in sorted((names & sets[other]) - sets[kind]):
+            yield (
+                f"/faces/{index}/landmark/{name}",
+                f"point {name!r} belongs to the {len(sets[other])}-point landmark, "
+                f"not to this {size}-point one",
+            )
+
+
+@invariant("landmark.matches_request", _DETECT, needs=("request",))
+def landmark_matches_request(document: Any, context: Context) -> Iterator[tuple[str, str]]:
+    """Landmarks only when return_landmark is 1 or 2: on every analysed face, 83 or 106 points."""
+    if context.request is None:
+        return
+    asked = context.request["body"].get("return_landmark", "0")
+    if asked not in {"0", "1", "2"}:
+        return
+    sizes = {value: len(names) for value, names in landmark_sets().items()}
+    for index, face in enumerate(_faces(document)):
+        if not isinstance(face, dict):
+            continue
+        where = f"/faces/{index}/landmark"
+        landmark = face.get("landmark")
+        if asked == "0":
+            if landmark is not None:
+                yield where, "a landmark was returned but return_landmark is 0 (or absent)"
+        elif landmark is None:
+            if _analysed(face):
+                yield where, f"the face was analysed but has no landmark (return_landmark={asked})"
+        elif isinstance(landmark, dict) and landmark_kind(set(landmark)) != asked:
+            yield where, f"return_landmark={asked} means {sizes[asked]} points, not {len(landmark)}"
+
+
+@invariant("attributes.match_request", _DETECT, needs=("request",))
+def attributes_match_request(document: Any, context: Context) -> Iterator[tuple[str, str]]:
+    """Analysed faces carry exactly the attributes asked for (plus the deprecated glass); none
+    when return_attributes is none or absent."""
+    if context.request is None:
+        return
+    asked = attributes_asked(context.request["body"].get("return_attributes", "none"))
+    extra_allowed = set(_detect_data()["attributes"]["unrequested_allowed"])
+    for index, face in enumerate(_faces(document)):
+        if not isinstance(face, dict):
+            continue
+        where = f"/faces/{index}/attributes"
+        attributes = face.get("attributes")
+        if not asked:
+            if attributes is not None:
+                yield where, "attributes were returned but return_attributes is none (or absent)"
+            continue
+        if attributes is None:
+            if _analysed(face):
+                yield where, "the face was analysed but has none of the attributes asked for"
+            continue
+        if not isinstance(attributes, dict):
+            continue
+        for key in sorted(asked - set(attributes)):
+            yield f"{where}/{key}", f"attribute {key!r} was asked for but is missing"
+        for key in sorted(set(attributes) - asked - extra_allowed):
+            yield f"{where}/{key}", f"attribute {key!r} was returned but not asked for"
+
+
+@invariant("faces.analysed_count", _DETECT, needs=("request",))
+def analysed_count(document: Any, context: Context) -> Iterator[tuple[str, str]]:
+    """With landmarks or attributes asked for, the 5 largest faces are analysed, or every face
+    with calculate_all=1."""
+    if context.request is None:
+        return
+    body = context.request["body"]
+    wants = body.get("return_landmark", "0") in {"1", "2"} or bool(
+        attributes_asked(body.get("return_attributes", "none"))
+    )
+    faces = _faces(document)
+    if not wants or not faces:
+        return
+    limit = _detect_data()["analysis"]["max_analysed_faces"]
+    expected = len(faces) if body.get("calculate_all") == "1" else min(limit, len(faces))
+    analysed = sum(1 for face in faces if _analysed(face))
+    if analysed != expected:
+        why = "calculate_all=1: all" if body.get("calculate_all") == "1" else f"the {limit} largest"
+        yield "/faces", f"{analysed} of {len(faces)} faces were analysed, not {expected} ({why})"
+
+
+@invariant("faces.analysed_largest", _DETECT)
+def analysed_largest(document: Any, context: Context) -> Iterator[tuple[str, str]]:
+    """The analysed faces are the largest by face_rectangle area: with k faces analysed, each
+    analysed face is at least as large as the k-th largest face."""
+    faces = [(index, face) for index, face in enumerate(_faces(document)) if isinstance(face, dict)]
+    analysed = [index for index, face in faces if _analysed(face)]
+    if not analysed or len(analysed) == len(faces):
+        return
+    areas = sorted((_area(face) for _, face in faces), reverse=True)
+    smallest_allowed = areas[len(analysed) - 1]
+    for index, face in faces:
+        if _analysed(face) and _area(face) < smallest_allowed:
+            yield (
+                f"/faces/{index}",
+                f"face {index} was analysed but is not among the {len(analysed)} largest faces",
+            )
+
+
+def _analysis_shape(face: dict[str, Any], extra_allowed: set[str]) -> tuple[str, frozenset[str]]:
+    landmark = face.get("landmark")
+    kind = landmark_kind(set(landmark)) if isinstance(landmark, dict) else "0"
+    attributes = face.get("attributes")
+    keys = frozenset(attributes) - extra_allowed if isinstance(attributes, dict) else frozenset()
+    return kind, keys
+
+
+@invariant("faces.same_analysis", _DETECT)
+def same_analysis(document: Any, context: Context) -> Iterator[tuple[str, str]]:
+    """Without the request: every analysed face carries the same landmark kind and attributes,
+    since one request's parameters apply to all of them. (With the request, the *.match_request
+    rules say it precisely.)"""
+    if context.request is not None:
+        return
+    extra_allowed = set(_detect_data()["attributes"]["unrequested_allowed"])
+    first: tuple[int, tuple[str, frozenset[str]]] | None = None
+    for index, face in enumerate(_faces(document)):
+        if not _analysed(face):
+            continue
+        shape = _analysis_shape(face, extra_allowed)
+        if first is None:
+            first = (index, shape)
+        elif shape != first[1]:
+            yield f"/faces/{index}", f"face {index} is analysed differently from face {first[0]}"
+
+
+@invariant("face_rectangle.matches_request", _DETECT, needs=("request",))
+def face_rectangle_matches_request(document: Any, context: Context) -> Iterator[tuple[str, str]]:
+    """With face_rectangle in the request, the returned rectangle is the one passed."""
+    if context.request is None or "face_rectangle" not in context.request["body"]:
+        return
+    parts = context.request["body"]["face_rectangle"].split(",")
+    top, left, width, height = (int(part) for part in parts)
+    passed = {"top": top, "left": left, "width": width, "height": height}
+    for index, face in enumerate(_faces(document)):
+        if isinstance(face, dict) and face.get("face_rectangle") != passed:
+            yield f"/faces/{index}/face_rectangle", f"face_rectangle is not the requested {passed}"
+
+
+@invariant("attributes.sums_to_100", _DETECT)
+def attributes_sum_to_100(document: Any, context: Context) -> Iterator[tuple[str, str]]:
+    """eyestatus (each eye), emotion and mouthstatus are confidences that sum to 100."""
+    settings = _detect_data()["attributes"]
+    tolerance = settings["sum_tolerance"]
+    for index, face in enumerate(_faces(document)):
+        attributes = face.get("attributes") if isinstance(face, dict) else None
+        if not isinstance(attributes, dict):
+            continue
+        for path in settings["sums_to_100"]:
+            value: Any = attributes
+            for part in path.split("/"):
+                value = value.get(part) if isinstance(value, dict) else None
+            if not isinstance(value, dict):
+                continue
+            numbers = [
+                v for v in value.values() if isinstance(v, int | float) and not isinstance(v, bool)
+            ]
+            total = sum(numbers)
+            if len(numbers) == len(value) and abs(total - 100) > tolerance:
+                yield f"/faces/{index}/attributes/{path}", f"the values sum to {total:.3f}, not 100"

@@ -58,23 +58,34 @@ def image_bytes_of(
         try:
             return field, path.read_bytes()
         except OSError as error:
-            raise ImageProblemError("unreadable", f"cannot read {value['path']!r}: {error.strerror}") from None
+            raise ImageProblemError(
+                "unreadable", f"cannot read {value['path']!r}: {error.strerror}"
+            ) from None
     return None
 
 
 def _within(size: tuple[int, int], bound: Mapping[str, Any], *, upper: bool) -> bool:
     width, height = size
-    limit_w, limit_h = bound["width"], bound["height"]
+    limit_w: int = bound["width"]
+    limit_h: int = bound["height"]
     if bound.get("rotatable"):
         width, height = max(size), min(size)
         limit_w, limit_h = max(limit_w, limit_h), min(limit_w, limit_h)
     if upper:
-        return (width <= limit_w and height <= limit_h) if bound["inclusive"] else (width < limit_w and height < limit_h)
-    return (width >= limit_w and height >= limit_h) if bound["inclusive"] else (width > limit_w and height > limit_h)
+        if bound["inclusive"]:
+            return width <= limit_w and height <= limit_h
+        return width < limit_w and height < limit_h
+    if bound["inclusive"]:
+        return width >= limit_w and height >= limit_h
+    return width > limit_w and height > limit_h
 
 
 def _describe(bound: Mapping[str, Any], *, upper: bool) -> str:
-    word = ("at most" if bound["inclusive"] else "smaller than") if upper else ("at least" if bound["inclusive"] else "larger than")
+    word = (
+        ("at most" if bound["inclusive"] else "smaller than")
+        if upper
+        else ("at least" if bound["inclusive"] else "larger than")
+    )
     turn = " in either orientation" if bound.get("rotatable") else ""
     return f"{word} {bound['width']}x{bound['height']} px{turn}"
 
@@ -90,30 +101,49 @@ def image_acceptable(document: Any, context: Context) -> Iterator[tuple[str, str
         found = image_bytes_of(body, operation, context.base_dir)
     except ImageProblemError as problem:
         field = next(f for f in limits["sources"] if f in body)
-        yield pointer(["body", field]), str(problem), f"image.{'readable' if problem.reason == 'unreadable' else 'decodable'}"
+        yield (
+            pointer(["body", field]),
+            str(problem),
+            f"image.{'readable' if problem.reason == 'unreadable' else 'decodable'}",
+        )
         return
     if found is None:
         return
     field, data = found
     where = pointer(["body", field])
     if len(data) > limits["max_bytes"]:
-        yield where, f"the image is {len(data)} bytes; the limit is {limits['max_bytes']} bytes", "image.max_bytes"
+        yield (
+            where,
+            f"the image is {len(data)} bytes; the limit is {limits['max_bytes']} bytes",
+            "image.max_bytes",
+        )
     try:
         info = read_header(data)
     except ImageProblemError as problem:
         if problem.reason == "bomb":
-            yield where, f"{problem}; the limit is {_describe(limits['max_pixels'], upper=True)}", "image.max_pixels"
+            yield (
+                where,
+                f"{problem}; the limit is {_describe(limits['max_pixels'], upper=True)}",
+                "image.max_pixels",
+            )
         else:
             yield where, str(problem), "image.decodable"
         return
     if info.format not in limits["formats"]:
-        yield where, f"the image is {info.format}; accepted formats: {', '.join(limits['formats'])}", "image.format"
+        yield (
+            where,
+            f"the image is {info.format}; accepted formats: {', '.join(limits['formats'])}",
+            "image.format",
+        )
         return
     size = (info.width, info.height)
+    measured = f"the image is {info.width}x{info.height} px"
     if not _within(size, limits["min_pixels"], upper=False):
-        yield where, f"the image is {info.width}x{info.height} px; it must be {_describe(limits['min_pixels'], upper=False)}", "image.min_pixels"
+        needed = _describe(limits["min_pixels"], upper=False)
+        yield where, f"{measured}; it must be {needed}", "image.min_pixels"
     if not _within(size, limits["max_pixels"], upper=True):
-        yield where, f"the image is {info.width}x{info.height} px; it must be {_describe(limits['max_pixels'], upper=True)}", "image.max_pixels"
+        allowed = _describe(limits["max_pixels"], upper=True)
+        yield where, f"{measured}; it must be {allowed}", "image.max_pixels"
         return  # never decode what is over the pixel limit
     try:
         decode_check(data)

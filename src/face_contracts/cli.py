@@ -1,0 +1,158 @@
+"""The ``face-contracts`` command line.
+
+Exit codes: 0 success (every document valid), 1 some document invalid, 2 usage error
+(unknown operation or kind, unreadable file, not JSON). Errors are one line, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import orjson
+
+from face_contracts.contracts import KINDS, contracts, operations
+from face_contracts.errors import FaceContractsError
+from face_contracts.validation import validate
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class _UsageError(Exception):
+    """A one-line problem with what the user asked for (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="face-contracts",
+        description="Contracts, generators and mocks for face-landmark APIs.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+
+    commands.add_parser("operations", help="list the operations: id, method, path")
+
+    check = commands.add_parser(
+        "validate",
+        help="validate documents against an operation's contract",
+        description="Print one verdict line per file (PATH: valid | PATH: invalid (N failures)), "
+        "then the failures of invalid files, one per line: JSON pointer, message, [rule]. "
+        "Exit 0 if every file is valid, 1 if any is invalid, 2 on a usage error.",
+    )
+    check.add_argument(
+        "operation", metavar="OPERATION", help="operation id, see 'face-contracts operations'"
+    )
+    check.add_argument("kind", metavar="KIND", help=f"document kind: {', '.join(KINDS)}")
+    check.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        type=Path,
+        help="JSON document (or a plain-text body where one is documented)",
+    )
+    check.add_argument("--variant", help="validate against a documented alternative shape")
+    check.add_argument(
+        "--request",
+        type=Path,
+        metavar="FILE",
+        help="the request document that produced these responses (enables request-aware rules)",
+    )
+    check.add_argument(
+        "--status",
+        type=int,
+        metavar="CODE",
+        help="the HTTP status the documents came with (enables status rules)",
+    )
+    return parser
+
+
+def _operations() -> int:
+    width = max(len(op.id) for op in operations())
+    for op in operations():
+        print(f"{op.id:<{width}}  {op.method}  {op.path}")
+    return EXIT_OK
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        msg = f"{path}: cannot read: {error.strerror or error}"
+        raise _UsageError(msg) from None
+
+
+def _validate(args: argparse.Namespace) -> int:
+    op = contracts().operation(args.operation)
+    schema_id = op.schema_id(args.kind, args.variant)  # raises for an unknown kind or variant
+    del schema_id
+    request = None
+    if args.request is not None:
+        try:
+            request = orjson.loads(_read(args.request))
+        except orjson.JSONDecodeError as error:
+            msg = f"{args.request}: not JSON: {error}"
+            raise _UsageError(msg) from None
+    documents = []
+    for path in args.files:
+        raw = _read(path)
+        try:
+            document: object = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            if not op.accepts_text(args.kind):
+                msg = f"{path}: not JSON: {error}"
+                raise _UsageError(msg) from None
+            document = raw
+        documents.append((path, document))
+    exit_code = EXIT_OK
+    for path, document in documents:
+        report = validate(
+            op.id,
+            args.kind,
+            document,
+            variant=args.variant,
+            request=request,
+            status=args.status,
+            base_dir=path.parent,
+        )
+        if report.valid:
+            print(f"{path}: valid")
+            continue
+        exit_code = EXIT_INVALID
+        count = len(report.failures)
+        print(f"{path}: invalid ({count} failure{'s' * (count != 1)})")
+        for failure in report.failures:
+            print(f"  {failure}")
+    return exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "operations":
+            return _operations()
+        return _validate(args)
+    except (_UsageError, FaceContractsError) as error:
+        print(f"face-contracts: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Shared helpers for the project's tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures" / "documents"
+
+
+def fixture_entries() -> list[tuple[str, dict[str, Any]]]:
+    """Every labelled fixture: (operation id, index entry)."""
+    entries = []
+    for index in sorted(FIXTURES.glob("*/index.json")):
+        operation = index.parent.name
+        entries.extend((operation, entry) for entry in orjson.loads(index.read_bytes())["fixtures"])
+    return entries
+
+
+def load_fixture(operation: str, relative: str) -> object:
+    """A fixture document: parsed JSON, or the raw bytes of a .txt body."""
+    raw = (FIXTURES / operation / relative).read_bytes()
+    return raw if relative.endswith(".txt") else orjson.loads(raw)
