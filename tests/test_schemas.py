@@ -97,3 +97,17 @@ def test_every_image_operation_has_mock_limits() -> None:
         assert data["x-sources"]
         for entry in data["errors"]:
             assert entry["source"], entry
+
+
+def test_every_invariant_is_documented() -> None:
+    from face_contracts._invariants import _RULES, _load_rules
+
+    _load_rules()
+    catalogue = (ROOT / "docs" / "invariants.md").read_text(encoding="utf-8")
+    names = {name for rules in _RULES.values() for name, _, _ in rules} - {"image"}
+    names |= {
+        f"image.{part}"
+        for part in ("readable", "max_bytes", "decodable", "format", "min_pixels", "max_pixels")
+    }
+    for name in sorted(names):
+        assert f"| `{name}` |" in catalogue, f"{name} is not in docs/invariants.md"

@@ -118,7 +118,7 @@ def decode_check(data: bytes) -> None:
 _PNG_PADDING_CHUNK = b"fcPd"  # ancillary, private, safe-to-copy: decoders skip it
 
 
-def encode_image(  # noqa: PLR0913 - each keyword is one property of the picture
+def encode_image(
     image_format: str,
     width: int,
     height: int,
@@ -170,12 +170,12 @@ def pad_image(data: bytes, byte_size: int) -> bytes:
         return data
     image_format = sniff_format(data)
     if image_format == "JPEG":
-        if missing < 4:  # noqa: PLR2004 - below one comment segment: bytes after EOI, which decoders skip
+        if missing < 4:
             return data + b"\x00" * missing
         segments = bytearray()
         while missing:
             payload = min(missing - 4, 65533)  # a comment segment is FF FE, a length, the payload
-            if 0 < missing - payload - 4 < 4:  # noqa: PLR2004 - leave room for one more segment
+            if 0 < missing - payload - 4 < 4:
                 payload -= 4
             segments += b"\xff\xfe" + (payload + 2).to_bytes(2, "big") + b"\x00" * payload
             missing -= payload + 4
@@ -183,15 +183,15 @@ def pad_image(data: bytes, byte_size: int) -> bytes:
     if image_format == "PNG":
         import zlib
 
-        if missing < 12:  # noqa: PLR2004 - a chunk is length, type, crc: 12 bytes
+        if missing < 12:
             msg = "a PNG can only grow by 12 bytes or more"
             raise ValueError(msg)
-        payload = b"\x00" * (missing - 12)
+        filler = b"\x00" * (missing - 12)
         chunk = (
-            len(payload).to_bytes(4, "big")
+            len(filler).to_bytes(4, "big")
             + _PNG_PADDING_CHUNK
-            + payload
-            + zlib.crc32(_PNG_PADDING_CHUNK + payload).to_bytes(4, "big")
+            + filler
+            + zlib.crc32(_PNG_PADDING_CHUNK + filler).to_bytes(4, "big")
         )
         end = data.rindex(b"IEND") - 4
         return data[:end] + chunk + data[end:]
@@ -199,8 +199,7 @@ def pad_image(data: bytes, byte_size: int) -> bytes:
         grown = bytearray(data + b"\x00" * missing)
         grown[2:6] = len(grown).to_bytes(4, "little")
         return bytes(grown)
-    padded = data + b"\x00" * missing
-    return padded
+    return data + b"\x00" * missing
 
 
 def truncate_image(data: bytes, keep: float = 0.6) -> bytes:
@@ -213,9 +212,22 @@ def _draw_face(draw: Any, left: int, top: int, width: int, height: int) -> None:
     draw.ellipse((left, top, left + width, top + height), fill=skin)
     for centre in (0.3, 0.7):
         cx, cy = left + width * centre, top + height * 0.42
-        draw.ellipse((cx - width * 0.08, cy - height * 0.03, cx + width * 0.08, cy + height * 0.03), fill=feature)
-    draw.line((left + width * 0.5, top + height * 0.45, left + width * 0.5, top + height * 0.63), fill=feature, width=max(1, width // 40))
-    draw.arc((left + width * 0.33, top + height * 0.7, left + width * 0.67, top + height * 0.88), 10, 170, fill=feature, width=max(1, width // 30))
+        draw.ellipse(
+            (cx - width * 0.08, cy - height * 0.03, cx + width * 0.08, cy + height * 0.03),
+            fill=feature,
+        )
+    draw.line(
+        (left + width * 0.5, top + height * 0.45, left + width * 0.5, top + height * 0.63),
+        fill=feature,
+        width=max(1, width // 40),
+    )
+    draw.arc(
+        (left + width * 0.33, top + height * 0.7, left + width * 0.67, top + height * 0.88),
+        10,
+        170,
+        fill=feature,
+        width=max(1, width // 30),
+    )
 
 
 class _Lcg:

@@ -89,7 +89,7 @@ def face_num_matches_face_list(document: Any, context: Context) -> Iterator[tupl
         yield "/result/face_num", f"face_num is {face_num} but face_list has {len(faces)} faces"
 
 
-@invariant("face_field.gating", (KEY_POINTS, "response"))
+@invariant("face_field.gating", (KEY_POINTS, "response"), needs=("request",))
 def face_field_gating(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """A face carries age, gender and landmarkN exactly when face_field asked for them
     (A1 face-key-points/api.mdx: without face_field only face_token, location,
@@ -108,7 +108,7 @@ def face_field_gating(document: Any, context: Context) -> Iterator[tuple[str, st
                 yield where, f"the face carries {field!r} but face_field does not ask for it"
 
 
-@invariant("max_face_num.limits_face_list", (KEY_POINTS, "response"))
+@invariant("max_face_num.limits_face_list", (KEY_POINTS, "response"), needs=("request",))
 def max_face_num_limits_face_list(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """face_list holds at most max_face_num faces (default 1: only the largest face)."""
     if context.request is None:
@@ -190,7 +190,9 @@ def pupils_radius(document: Any, context: Context) -> Iterator[tuple[str, str]]:
 # --------------------------------------------------------------------------- both operations
 
 
-@invariant("response.http_status", (KEY_POINTS, "response"), (ADVANCED, "response"))
+@invariant(
+    "response.http_status", (KEY_POINTS, "response"), (ADVANCED, "response"), needs=("status",)
+)
 def response_http_status(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """A success body comes with HTTP 200 (A1 response-description: a request succeeds when
     the HTTP status is 200; any other status is a failure)."""
@@ -209,7 +211,9 @@ def error_code_matches_status_code(document: Any, context: Context) -> Iterator[
         yield "/error_detail/status_code", message
 
 
-@invariant("error_code.matches_http_status", (KEY_POINTS, "error"), (ADVANCED, "error"))
+@invariant(
+    "error_code.matches_http_status", (KEY_POINTS, "error"), (ADVANCED, "error"), needs=("status",)
+)
 def error_code_matches_http_status(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """With the HTTP status known, error_code equals it (A1 response-description at
     37f810e/b42b812, A2: 'otherwise exactly the same as HTTP Status')."""
@@ -220,7 +224,7 @@ def error_code_matches_http_status(document: Any, context: Context) -> Iterator[
         yield "/error_code", f"error_code is {error_code} but the HTTP status is {context.status}"
 
 
-@invariant("error.status", (KEY_POINTS, "error"), (ADVANCED, "error"))
+@invariant("error.status", (KEY_POINTS, "error"), (ADVANCED, "error"), needs=("status",))
 def status_matches_code(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """With the HTTP status known, a catalogued error_detail.code comes with its documented
     status (mocks/ailab/*.json errors: the map of A1 response-description.mdx HEAD, 2026-01-08

@@ -9,6 +9,7 @@ the schema keywords at the site, never by asking the validator.
 from __future__ import annotations
 
 import copy
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,7 +92,8 @@ def _walk(
     found.append(Site(path, flat, base, parent))
     if "oneOf" in flat or "anyOf" in flat:
         if isinstance(value, dict) and all(
-            isinstance(b, dict) and set(b) == {"required"} for b in flat.get("oneOf", flat.get("anyOf", []))
+            isinstance(b, dict) and set(b) == {"required"}
+            for b in flat.get("oneOf", flat.get("anyOf", []))
         ):
             pass  # "one of these keys": the object's own properties are unambiguous
         else:
@@ -166,12 +168,12 @@ def leaf_failures(flat: dict[str, Any], value: Any, where: str) -> set[tuple[str
         broken.add(("const", where))
     if isinstance(value, int | float) and not isinstance(value, bool):
         for keyword, holds in (
-            ("minimum", lambda bound: value >= bound),
-            ("maximum", lambda bound: value <= bound),
-            ("exclusiveMinimum", lambda bound: value > bound),
-            ("exclusiveMaximum", lambda bound: value < bound),
+            ("minimum", operator.ge),
+            ("maximum", operator.le),
+            ("exclusiveMinimum", operator.gt),
+            ("exclusiveMaximum", operator.lt),
         ):
-            if keyword in flat and not holds(flat[keyword]):
+            if keyword in flat and not holds(value, flat[keyword]):
                 broken.add((keyword, where))
     if isinstance(value, str):
         if "minLength" in flat and len(value) < flat["minLength"]:
@@ -213,7 +215,7 @@ def _presence_failures(flat: dict[str, Any], keys: set[str], where: str) -> set[
     return broken
 
 
-def mutations_at(document: Any, site: Site, choice: int) -> list[Invalid]:  # noqa: C901, PLR0912
+def mutations_at(document: Any, site: Site, choice: int) -> list[Invalid]:
     """The ways to break one rule at ``site``; ``choice`` varies the replacement values."""
     value = _get(document, site.path)
     flat, where = site.flat, site.pointer
@@ -229,21 +231,46 @@ def mutations_at(document: Any, site: Site, choice: int) -> list[Invalid]:  # no
             del remaining[key]
             expected = _presence_failures(flat, present - {key}, where)
             found.append(
-                Invalid(_set(document, site.path, remaining), "missing_key", "required", f"{where}/{key}", frozenset(expected), f"required key {key!r} is removed")
+                Invalid(
+                    _set(document, site.path, remaining),
+                    "missing_key",
+                    "required",
+                    f"{where}/{key}",
+                    frozenset(expected),
+                    f"required key {key!r} is removed",
+                )
             )
             if closed:
                 wrong = _near_miss(key, set(flat["properties"]), choice)
                 renamed = {(wrong if k == key else k): v for k, v in value.items()}
-                expected = _presence_failures(flat, set(renamed), where) | {("additionalProperties", f"{where}/{wrong}")}
+                expected = _presence_failures(flat, set(renamed), where) | {
+                    ("additionalProperties", f"{where}/{wrong}")
+                }
                 found.append(
-                    Invalid(_set(document, site.path, renamed), "misnamed_key", "required", f"{where}/{key}", frozenset(expected), f"key {key!r} is renamed {wrong!r}")
+                    Invalid(
+                        _set(document, site.path, renamed),
+                        "misnamed_key",
+                        "required",
+                        f"{where}/{key}",
+                        frozenset(expected),
+                        f"key {key!r} is renamed {wrong!r}",
+                    )
                 )
         if closed:
             extra = _near_miss("unexpected_field", set(flat["properties"]) | present, choice)
             grown = {**value, extra: value[next(iter(value))] if value else 0}
-            expected = _presence_failures(flat, set(grown), where) | {("additionalProperties", f"{where}/{extra}")}
+            expected = _presence_failures(flat, set(grown), where) | {
+                ("additionalProperties", f"{where}/{extra}")
+            }
             found.append(
-                Invalid(_set(document, site.path, grown), "extra_key", "additionalProperties", f"{where}/{extra}", frozenset(expected), f"unknown key {extra!r} is added")
+                Invalid(
+                    _set(document, site.path, grown),
+                    "extra_key",
+                    "additionalProperties",
+                    f"{where}/{extra}",
+                    frozenset(expected),
+                    f"unknown key {extra!r} is added",
+                )
             )
 
     replacement_site = site.parent is not None or site.path == () or isinstance(site.path[-1], int)
@@ -252,18 +279,40 @@ def mutations_at(document: Any, site: Site, choice: int) -> list[Invalid]:  # no
             expected = leaf_failures(flat, new, where)
             if label == "wrong_type" and isinstance(value, dict | list) and not expected:
                 continue
-            if not expected or (label != "wrong_type" and any(rule == "type" for rule, _ in expected)):
+            if not expected or (
+                label != "wrong_type" and any(rule == "type" for rule, _ in expected)
+            ):
                 continue
-            rule = next(iter(sorted(expected)))[0] if len(expected) == 1 else _main_rule(label, expected)
+            rule = (
+                next(iter(sorted(expected)))[0]
+                if len(expected) == 1
+                else _main_rule(label, expected)
+            )
             found.append(
-                Invalid(_set(document, site.path, new), label, rule, where, frozenset(expected), f"{where or 'the document'} is {new!r:.60}")
+                Invalid(
+                    _set(document, site.path, new),
+                    label,
+                    rule,
+                    where,
+                    frozenset(expected),
+                    f"{where or 'the document'} is {new!r:.60}",
+                )
             )
     return found
 
 
 def _main_rule(label: str, expected: set[tuple[str, str]]) -> str:
     rules = {rule for rule, _ in expected}
-    for preferred in ("type", "enum", "const", "pattern", "minItems", "maxItems", "minimum", "maximum"):
+    for preferred in (
+        "type",
+        "enum",
+        "const",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "minimum",
+        "maximum",
+    ):
         if preferred in rules:
             return preferred
     return sorted(rules)[0]
@@ -273,16 +322,31 @@ def _replacements(flat: dict[str, Any], value: Any, choice: int) -> list[tuple[s
     """Candidate values that break a leaf rule, each with the label of the fault."""
     options: list[tuple[str, Any]] = []
     declared = flat.get("type")
-    others = [v for v in ({"x": 1}, [1], "text", 7, 2.5, True, None) if not _type_allows(declared or [], v)] if declared else []
+    others = (
+        [
+            v
+            for v in ({"x": 1}, [1], "text", 7, 2.5, True, None)
+            if not _type_allows(declared or [], v)
+        ]
+        if declared
+        else []
+    )
     if "enum" in flat or "const" in flat:
         allowed = flat.get("enum", [flat.get("const")])
         sample = allowed[0]
         if isinstance(sample, bool):
             options.append(("wrong_enum", not sample))
         elif isinstance(sample, int | float):
-            options.append(("wrong_enum", max(v for v in allowed if isinstance(v, int | float)) + 1 + choice % 3))
+            options.append(
+                (
+                    "wrong_enum",
+                    max(v for v in allowed if isinstance(v, int | float)) + 1 + choice % 3,
+                )
+            )
         elif isinstance(sample, str):
-            options.append(("wrong_enum", sample.upper() + "_UNDOCUMENTED" if sample else "undocumented"))
+            options.append(
+                ("wrong_enum", sample.upper() + "_UNDOCUMENTED" if sample else "undocumented")
+            )
         if not declared:
             others = [v for v in ([1], {"x": 1}) if v not in allowed]
     if others:

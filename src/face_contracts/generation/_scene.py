@@ -108,7 +108,7 @@ def _overlaps(a: Face, b: Face) -> bool:
 
 
 @st.composite
-def scenes(  # noqa: PLR0913 - every bound is a vendor limit a caller may tighten
+def scenes(
     draw: st.DrawFn,
     *,
     min_faces: int = 0,

@@ -77,7 +77,10 @@ def flatten(node: Any, base: str) -> dict[str, Any]:
             if key == "properties":
                 properties = merged.setdefault("properties", {})
                 for name, subschema in value.items():
-                    if name not in properties or properties[name] == {"$base": None, "schema": True}:
+                    if name not in properties or properties[name] == {
+                        "$base": None,
+                        "schema": True,
+                    }:
                         properties[name] = subschema
             elif key == "required":
                 merged["required"] = list(dict.fromkeys([*merged.get("required", []), *value]))
@@ -93,7 +96,9 @@ def _anchor(node: dict[str, Any], base: str) -> dict[str, Any]:
     return {
         **node,
         "properties": {
-            name: sub if isinstance(sub, dict) and "$base" in sub else {"$base": base, "schema": sub}
+            name: sub
+            if isinstance(sub, dict) and "$base" in sub
+            else {"$base": base, "schema": sub}
             for name, sub in node["properties"].items()
         },
     }
@@ -110,7 +115,7 @@ def _cached(schema_id: str) -> st.SearchStrategy[Any]:
     return from_schema(contracts().schemas[schema_id], schema_id)
 
 
-def from_schema(node: Any, base: str) -> st.SearchStrategy[Any]:  # noqa: C901, PLR0911, PLR0912
+def from_schema(node: Any, base: str) -> st.SearchStrategy[Any]:
     """A strategy of values valid under ``node`` (a subschema read with base URI ``base``)."""
     if node is True or node == {}:
         return st.just(None)
@@ -122,7 +127,18 @@ def from_schema(node: Any, base: str) -> st.SearchStrategy[Any]:  # noqa: C901, 
         return st.sampled_from(flat["enum"])
     if "oneOf" in flat or "anyOf" in flat:
         return _alternatives(flat, base)
-    unsupported = keys & {"if", "then", "else", "not", "patternProperties", "prefixItems", "contains", "uniqueItems", "multipleOf", "format"}
+    unsupported = keys & {
+        "if",
+        "then",
+        "else",
+        "not",
+        "patternProperties",
+        "prefixItems",
+        "contains",
+        "uniqueItems",
+        "multipleOf",
+        "format",
+    }
     if unsupported:
         raise UnsupportedSchemaError(f"generation does not implement {sorted(unsupported)}")
     kind = flat.get("type")
@@ -130,12 +146,23 @@ def from_schema(node: Any, base: str) -> st.SearchStrategy[Any]:  # noqa: C901, 
         return _object(flat)
     if kind == "array":
         items = from_schema(flat.get("items", True), base)
-        return st.lists(items, min_size=flat.get("minItems", 0), max_size=flat.get("maxItems", max(flat.get("minItems", 0), 5)))
+        return st.lists(
+            items,
+            min_size=flat.get("minItems", 0),
+            max_size=flat.get("maxItems", max(flat.get("minItems", 0), 5)),
+        )
     if kind == "string":
         return _string(flat)
     if kind == "integer":
-        low = flat.get("minimum", flat.get("exclusiveMinimum", -(2**31) - 1) + 1 if "exclusiveMinimum" in flat else -(2**31))
-        high = flat.get("maximum", flat["exclusiveMaximum"] - 1 if "exclusiveMaximum" in flat else 2**31)
+        low = flat.get(
+            "minimum",
+            flat.get("exclusiveMinimum", -(2**31) - 1) + 1
+            if "exclusiveMinimum" in flat
+            else -(2**31),
+        )
+        high = flat.get(
+            "maximum", flat["exclusiveMaximum"] - 1 if "exclusiveMaximum" in flat else 2**31
+        )
         return st.integers(min_value=math.ceil(low), max_value=math.floor(high))
     if kind == "number":
         return st.floats(
@@ -156,9 +183,15 @@ def _string(flat: dict[str, Any]) -> st.SearchStrategy[str]:
     if "pattern" in flat:
         strategy = st.from_regex(flat["pattern"], fullmatch=True)
         if low or high is not None:
-            strategy = strategy.filter(lambda s: low <= len(s) <= (high if high is not None else len(s)))
+            strategy = strategy.filter(
+                lambda s: low <= len(s) <= (high if high is not None else len(s))
+            )
         return strategy
-    return st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=low, max_size=high if high is not None else max(low, 24))
+    return st.text(
+        st.characters(codec="utf-8", exclude_categories=["Cs"]),
+        min_size=low,
+        max_size=high if high is not None else max(low, 24),
+    )
 
 
 def _object(flat: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -203,11 +236,15 @@ def _alternatives(flat: dict[str, Any], base: str) -> st.SearchStrategy[Any]:
         # keys of the other branches so exactly one holds.
         options = []
         for branch in branches:
-            others = {k for other in branches if other is not branch for k in other["required"]} - set(branch["required"])
+            others = {
+                k for other in branches if other is not branch for k in other["required"]
+            } - set(branch["required"])
             node = dict(rest)
             node["required"] = list(dict.fromkeys([*rest.get("required", []), *branch["required"]]))
             if keyword == "oneOf":
-                node["properties"] = {k: v for k, v in rest.get("properties", {}).items() if k not in others}
+                node["properties"] = {
+                    k: v for k, v in rest.get("properties", {}).items() if k not in others
+                }
             options.append(_object(node))
         return st.one_of(options)
     if rest:

@@ -1,0 +1,326 @@
+"""Renderers: a scene and a request become each vendor's answer.
+
+Names, groups and counts are read from the schemas; where each landmark sits on a face
+comes from the vendor's template in ``mocks/<vendor>/<operation>.template.json``, fitted
+to the face box. The same renderers serve the Hypothesis strategies (values from a
+:class:`DrawChooser`, so examples shrink) and the mock engine (values from a seeded
+:class:`RandomChooser`, so answers are deterministic).
+"""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
+
+from face_contracts._resources import data_dir, load_json
+from face_contracts.generation._scene import HEX, Chooser, Face, Scene
+from face_contracts.generation._schema import flatten, property_schema, schema_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+__all__ = ["RENDERERS", "flat_at", "template"]
+
+
+@cache
+def flat_at(operation: str, kind: str, path: tuple[str, ...]) -> dict[str, Any]:
+    """The flattened subschema at a property path (``"[]"`` steps into array items)."""
+    node, base = schema_of(operation, kind)
+    flat = flatten(node, base)
+    for step in path:
+        if step == "[]":
+            node, flat = flat["items"], flatten(flat["items"], base)
+        else:
+            node, base = property_schema(flat, step)
+            flat = flatten(node, base)
+    return flat
+
+
+@cache
+def template(operation: str) -> Mapping[str, Any]:
+    """The landmark template of an operation: group -> {key: [u, v]} or [[u, v], ...]."""
+    vendor, name = operation.split(".", 1)
+    data = cast("dict[str, Any]", load_json(data_dir("mocks") / vendor / f"{name}.template.json"))
+    groups: Mapping[str, Any] = data["groups"]
+    return groups
+
+
+def place(face: Face, uv: Sequence[float], jitter: random.Random) -> tuple[float, float]:
+    """A template point fitted to the face box, moved by at most 0.5% of the box, and kept
+    inside it."""
+    u = min(0.99, max(0.01, uv[0] + jitter.uniform(-0.005, 0.005)))
+    v = min(0.99, max(0.01, uv[1] + jitter.uniform(-0.005, 0.005)))
+    return face.left + u * face.width, face.top + v * face.height
+
+
+def _jitter(chooser: Chooser) -> random.Random:
+    # One drawn seed moves every point: a thousand separate draws would make generation
+    # slow and shrinking pointless.
+    return random.Random(chooser.integer(0, 2**32 - 1))  # noqa: S311 - layout noise, not secrecy
+
+
+def _uuid(chooser: Chooser) -> str:
+    text = chooser.token(HEX, 32)
+    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-a{text[17:20]}-{text[20:]}"
+
+
+# --- Face++ -----------------------------------------------------------------------------
+
+
+def facepp_request_id(chooser: Chooser) -> str:
+    """Face++ request ids: '<unix seconds>,<uuid>' as in every doc example."""
+    return f"{chooser.integer(1_500_000_000, 1_800_000_000)},{_uuid(chooser)}"
+
+
+def facepp_thousandlandmark(
+    scene: Scene, request: Mapping[str, Any] | None, chooser: Chooser
+) -> dict[str, Any]:
+    from face_contracts._invariants.facepp import groups_asked
+
+    operation = "facepp.thousandlandmark"
+    landmark_schema = flat_at(operation, "response", ("face", "landmark"))
+    all_groups = list(landmark_schema["properties"])
+    if request is not None:
+        asked = groups_asked(request["body"]["return_landmark"])
+        groups = [group for group in all_groups if group in asked]
+    else:
+        groups = [group for group in all_groups if chooser.choice((True, False))] or all_groups
+    document: dict[str, Any] = {
+        "time_used": chooser.integer(40, 900),
+        "request_id": facepp_request_id(chooser),
+    }
+    if not scene.faces:
+        document["face"] = {}
+        return document
+    face = scene.faces[0]  # only the largest face is analysed (seed 004 §描述)
+    jitter = _jitter(chooser)
+    points = template(operation)
+    landmark: dict[str, Any] = {}
+    for group in groups:
+        keys = flat_at(operation, "response", ("face", "landmark", group))["required"]
+        values: dict[str, Any] = {}
+        for key in keys:
+            uv = points[group][key]
+            if isinstance(uv, int | float):  # a pupil radius, in box widths
+                values[key] = round(uv * face.width * jitter.uniform(0.9, 1.1), 3)
+            else:
+                x, y = place(face, uv, jitter)
+                values[key] = {"x": int(x), "y": int(y)}
+        landmark[group] = values
+    document["face"] = {
+        "landmark": landmark,
+        "face_rectangle": {
+            "width": face.width,
+            "top": face.top,
+            "height": face.height,
+            "left": face.left,
+        },
+    }
+    return document
+
+
+# --- Ace Data Cloud ---------------------------------------------------------------------
+
+
+def acedata_face_analyze(
+    scene: Scene, request: Mapping[str, Any] | None, chooser: Chooser
+) -> dict[str, Any]:
+    operation = "acedata.face_analyze"
+    face_schema = flat_at(operation, "response", ("face_shape_set", "[]"))
+    most = flat_at(operation, "response", ("face_shape_set",)).get("maxItems", len(scene.faces))
+    body = request["body"] if request is not None else {}
+    version = body.get("face_model_version", "3.0")
+    faces = scene.faces[: 1 if body.get("mode") == 1 else most]
+    jitter = _jitter(chooser)
+    points = template(operation)
+    shapes = []
+    for face in faces:
+        shape: dict[str, Any] = {}
+        for group in face_schema["properties"]:
+            count = flat_at(operation, "response", ("face_shape_set", "[]", group))["minItems"]
+            layout = points[group]
+            shape[group] = []
+            for index in range(count):
+                x, y = place(face, layout[index], jitter)
+                shape[group].append({"x": int(x), "y": int(y)})
+        shapes.append(shape)
+    return {
+        "image_width": scene.width,
+        "image_height": scene.height,
+        "face_model_version": version,
+        "face_shape_set": shapes,
+    }
+
+
+RENDERERS: dict[str, Callable[[Scene, Mapping[str, Any] | None, Chooser], dict[str, Any]]] = {
+    "facepp.thousandlandmark": facepp_thousandlandmark,
+    "acedata.face_analyze": acedata_face_analyze,
+}
+
+
+# --- values for leaves, from their schema ---------------------------------------------------
+
+
+def produce(flat: Mapping[str, Any], chooser: Chooser, base: str = "") -> Any:
+    """A value valid under a flattened subschema, from the chooser: enums, bounded numbers,
+    short strings, and objects with every property (used for attribute blocks)."""
+    if "const" in flat:
+        return flat["const"]
+    if "enum" in flat:
+        return chooser.choice(flat["enum"])
+    kind = flat.get("type")
+    if kind == "integer":
+        return chooser.integer(int(flat.get("minimum", 0)), int(flat.get("maximum", 100)))
+    if kind == "number":
+        return round(
+            chooser.number(float(flat.get("minimum", 0)), float(flat.get("maximum", 100))), 4
+        )
+    if kind == "boolean":
+        return chooser.choice((True, False))
+    if kind == "string":
+        return chooser.token(HEX, max(1, flat.get("minLength", 8)))
+    if kind == "object" or "properties" in flat:
+        return {
+            name: produce(flatten(*property_schema(flat, name)), chooser)  # type: ignore[arg-type]
+            for name in flat.get("properties", {})
+        }
+    if kind == "array":
+        count = flat.get("minItems", 1)
+        return [produce(flatten(flat["items"], base), chooser) for _ in range(count)]
+    msg = f"no value can be produced for {dict(flat)!r:.80}"
+    raise ValueError(msg)
+
+
+# --- AILabTools -------------------------------------------------------------------------
+
+
+def _ailab_envelope(chooser: Chooser) -> dict[str, Any]:
+    return {
+        "request_id": chooser.token(HEX.upper(), 32),
+        "log_id": chooser.token(HEX.upper(), 32),
+        "error_code": 0,
+        "error_code_str": "",
+        "error_msg": "",
+        "error_detail": {"status_code": 200, "code": "", "code_message": "", "message": ""},
+    }
+
+
+def ailab_face_key_points(
+    scene: Scene, request: Mapping[str, Any] | None, chooser: Chooser
+) -> dict[str, Any]:
+    from face_contracts._invariants.ailab import FACE_FIELDS, face_fields_asked, max_faces_asked
+
+    operation = "ailab.face_key_points"
+    if request is not None:
+        asked = face_fields_asked(request)
+        most = max_faces_asked(request) or 1
+    else:
+        asked = frozenset(field for field in FACE_FIELDS if chooser.choice((True, False)))
+        most = 10
+    face_schema = flat_at(operation, "response", ("result", "face_list", "[]"))
+    points = template(operation)
+    jitter = _jitter(chooser)
+    faces = []
+    for face in scene.faces[:most]:
+        entry: dict[str, Any] = {}
+        for name in face_schema["properties"]:
+            if name in FACE_FIELDS and name not in asked:
+                continue
+            if name == "face_token":
+                entry[name] = chooser.token(HEX, 32)
+            elif name == "location":
+                entry[name] = {
+                    "left": float(face.left),
+                    "top": float(face.top),
+                    "width": float(face.width),
+                    "height": float(face.height),
+                    "rotation": round(face.roll),
+                }
+            elif name == "face_probability":
+                entry[name] = round(chooser.number(0.8, 1.0), 4)
+            elif name == "angle":
+                entry[name] = {"yaw": face.yaw, "pitch": face.pitch, "roll": face.roll}
+            elif name.startswith("landmark"):
+                layout = points[name]
+                if isinstance(layout, list):
+                    entry[name] = [_xy(face, uv, jitter) for uv in layout]
+                else:
+                    names = flat_at(operation, "response", ("result", "face_list", "[]", name))[
+                        "required"
+                    ]
+                    entry[name] = {key: _xy(face, layout[key], jitter) for key in names}
+            else:
+                entry[name] = produce(
+                    flat_at(operation, "response", ("result", "face_list", "[]", name)), chooser
+                )
+        faces.append(entry)
+    return {**_ailab_envelope(chooser), "result": {"face_num": len(faces), "face_list": faces}}
+
+
+def _xy(face: Face, uv: Sequence[float], jitter: random.Random) -> dict[str, float]:
+    x, y = place(face, uv, jitter)
+    return {"x": round(x, 2), "y": round(y, 2)}
+
+
+def ailab_face_analyzer_advanced(
+    scene: Scene, request: Mapping[str, Any] | None, chooser: Chooser
+) -> dict[str, Any]:
+    from face_contracts._invariants.ailab import PER_FACE, QUALITY_LISTS
+
+    del request  # the operation takes only an image
+    operation = "ailab.face_analyzer_advanced"
+    data_schema = flat_at(operation, "response", ("data",))
+    layout = template(operation)["landmarks"]
+    jitter = _jitter(chooser)
+    data: dict[str, Any] = {}
+    for name in data_schema["properties"]:
+        if name == "face_count":
+            data[name] = len(scene.faces)
+        elif name == "qualities":
+            data[name] = {
+                quality: [round(chooser.number(60, 100), 2) for _ in scene.faces]
+                for quality in QUALITY_LISTS
+            }
+        elif name in PER_FACE:
+            item = flat_at(operation, "response", ("data", name, "[]"))
+            values: list[Any] = []
+            for face in scene.faces:
+                values.extend(_advanced_values(name, face, item, layout, jitter, chooser))
+            data[name] = values
+        else:
+            data[name] = produce(flat_at(operation, "response", ("data", name)), chooser)
+    return {**_ailab_envelope(chooser), "data": data}
+
+
+def _advanced_values(
+    name: str,
+    face: Face,
+    item: Mapping[str, Any],
+    layout: Sequence[Sequence[float]],
+    jitter: random.Random,
+    chooser: Chooser,
+) -> list[Any]:
+    if name == "face_rectangles":
+        return [face.left, face.top, face.width, face.height]
+    if name == "pose_list":
+        return [face.yaw, face.pitch, face.roll]
+    if name == "face_probability_list":
+        return [round(chooser.number(0.8, 1.0), 4)]
+    if name == "landmarks":
+        return [round(c, 2) for uv in layout for c in place(face, uv, jitter)]
+    if name == "pupils":
+        eyes = layout[24:56]  # the 105 points run eyebrows 24, eyes 32, nose 6, mouth 34, contour 9
+        values: list[Any] = []
+        for left_side in (True, False):  # the image-left eye first
+            chosen = [uv for uv in eyes if (uv[0] < 0.5) == left_side] or [(0.5, 0.45)]
+            u = sum(p[0] for p in chosen) / len(chosen)
+            v = sum(p[1] for p in chosen) / len(chosen)
+            x, y = place(face, (u, v), jitter)
+            values += [round(x, 2), round(y, 2), round(face.width * 0.025, 2)]
+        return values
+    return [produce(item, chooser)]
+
+
+RENDERERS["ailab.face_key_points"] = ailab_face_key_points
+RENDERERS["ailab.face_analyzer_advanced"] = ailab_face_analyzer_advanced
