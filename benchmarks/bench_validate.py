@@ -67,10 +67,14 @@ def main() -> None:
     )
     assert reference.is_valid(orjson.loads(body))
 
+    compiled_rs = contracts().compiled(schema_id).fast
     fast = interleaved(
         {
             "orjson.loads (floor)": lambda: orjson.loads(body),
             "face_contracts.validate(bytes)": lambda: validate(OPERATION, "response", body),
+            "orjson.loads + jsonschema_rs is_valid": lambda: compiled_rs.is_valid(
+                orjson.loads(body)
+            ),
         },
         rounds=args.rounds,
         loops=200,
@@ -93,6 +97,11 @@ def main() -> None:
             fast["face_contracts.validate(bytes)"] / floor,
         ),
         (
+            "orjson.loads + jsonschema_rs is_valid",
+            fast["orjson.loads + jsonschema_rs is_valid"],
+            fast["orjson.loads + jsonschema_rs is_valid"] / floor,
+        ),
+        (
             "jsonschema Draft202012Validator",
             slow["jsonschema Draft202012Validator"],
             slow["jsonschema Draft202012Validator"] / slow_floor,
@@ -106,7 +115,14 @@ def main() -> None:
         "|---|---:|---:|",
     ]
     table += [f"| {name} | {seconds * 1e6:,.1f} | {ratio:.2f} |" for name, seconds, ratio in rows]
-    table += ["", "Target: face_contracts.validate at most 2× the floor (issue 2)."]
+    table += [
+        "",
+        "Target: face_contracts.validate at most 2× the floor (issue 2). Bytes take the msgspec "
+        "decoder compiled from the schema, which parses and checks in one pass, so a valid "
+        "document costs less than parsing it with orjson; jsonschema_rs is the fast verdict "
+        "for already parsed documents and jsonschema names the failures of invalid ones "
+        "(a test checks all three agree on every fixture).",
+    ]
     print("\n".join(table))
     if args.write:
         write_section("validate", "\n".join(table))
