@@ -72,10 +72,22 @@ IRIS_R = 0.044  # face widths: AILab iris 7.9 px of 185; Face++ pupil radius 13 
 EYELID_SCALE = (1.2, 1.1)  # Face++ *_eye_eyelid around *_eye (sample: 60x22 vs 47x20 px)
 
 # The image-left eyebrow, from its outer end to its inner end.
-BROW_UPPER: Points = [(0.08, 0.35), (0.12, 0.31), (0.19, 0.288), (0.28, 0.29), (0.36, 0.302)]
-BROW_UPPER += [(0.405, 0.315)]
-BROW_LOWER: Points = [(0.08, 0.35), (0.13, 0.335), (0.2, 0.326), (0.28, 0.326), (0.36, 0.333)]
-BROW_LOWER += [(0.405, 0.352)]
+BROW_UPPER: Points = [
+    (0.08, 0.35),
+    (0.12, 0.31),
+    (0.19, 0.288),
+    (0.28, 0.29),
+    (0.36, 0.302),
+    (0.405, 0.315),
+]
+BROW_LOWER: Points = [
+    (0.08, 0.35),
+    (0.13, 0.335),
+    (0.2, 0.326),
+    (0.28, 0.326),
+    (0.36, 0.333),
+    (0.405, 0.352),
+]
 BROW_INNER_END: Point = (0.412, 0.3335)
 
 # The image-left side of the nose, from beside the bridge round the wing to the base.
@@ -139,10 +151,19 @@ def distance(a: Point, b: Point) -> float:
 
 
 def catmull_rom(points: Points, closed: bool = False, steps: int = 40) -> Points:
-    """A dense smooth curve through the points (centripetal parameters are not needed:
-    the control points are evenly spread)."""
+    """A dense smooth curve through the points (uniform Catmull-Rom: the control points
+    are evenly spread)."""
     count = len(points)
     spans = count if closed else count - 1
+
+    def blend(p0: float, p1: float, p2: float, p3: float, t: float) -> float:
+        return 0.5 * (
+            2 * p1
+            + (p2 - p0) * t
+            + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t * t
+            + (3 * p1 - p0 - 3 * p2 + p3) * t * t * t
+        )
+
     dense: Points = []
     for i in range(spans):
         p0 = points[(i - 1) % count] if closed or i > 0 else points[0]
@@ -150,18 +171,8 @@ def catmull_rom(points: Points, closed: bool = False, steps: int = 40) -> Points
         p3 = points[(i + 2) % count] if closed or i + 2 < count else points[-1]
         for step in range(steps):
             t = step / steps
-            t2, t3 = t * t, t * t * t
             dense.append(
-                tuple(  # type: ignore[arg-type]
-                    0.5
-                    * (
-                        2 * p1[k]
-                        + (p2[k] - p0[k]) * t
-                        + (2 * p0[k] - 5 * p1[k] + 4 * p2[k] - p3[k]) * t2
-                        + (3 * p1[k] - p0[k] - 3 * p2[k] + p3[k]) * t3
-                    )
-                    for k in (0, 1)
-                )
+                (blend(p0[0], p1[0], p2[0], p3[0], t), blend(p0[1], p1[1], p2[1], p3[1], t))
             )
     if not closed:
         dense.append(points[-1])

@@ -78,7 +78,43 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="CODE",
         help="the HTTP status the documents came with (enables status rules)",
     )
+    example = commands.add_parser(
+        "example",
+        help="print generated documents, one JSON document per line",
+        description="Print COUNT generated documents of an operation and kind, one JSON "
+        "document per line. Valid ones are the documents themselves; with --invalid each "
+        "line is {label, rule, pointer, expected, description, document[, request, status]}: "
+        "the document breaks exactly one rule and 'expected' lists every (rule, pointer) "
+        "failure validate reports for it. Requests are request documents: "
+        '{"headers": {...}, "body": {...}} with images as base64 file parts. '
+        "The same --seed prints the same lines.",
+    )
+    example.add_argument("operation", metavar="OPERATION", help="operation id")
+    example.add_argument("kind", metavar="KIND", help=f"document kind: {', '.join(KINDS)}")
+    example.add_argument(
+        "--invalid", action="store_true", help="print invalid documents with their labels"
+    )
+    example.add_argument(
+        "--count", type=int, default=1, metavar="N", help="how many documents (default 1)"
+    )
+    example.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="generation seed (default 0)"
+    )
     return parser
+
+
+def _example(args: argparse.Namespace) -> int:
+    from face_contracts.generation._examples import generate
+
+    if args.count < 1:
+        msg = "--count must be at least 1"
+        raise _UsageError(msg)
+    contracts().operation(args.operation).schema_id(args.kind)
+    for line in generate(
+        args.operation, args.kind, invalid=args.invalid, count=args.count, seed=args.seed
+    ):
+        sys.stdout.write(line + "\n")
+    return EXIT_OK
 
 
 def _operations() -> int:
@@ -146,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "operations":
             return _operations()
+        if args.command == "example":
+            return _example(args)
         return _validate(args)
     except (_UsageError, FaceContractsError) as error:
         print(f"face-contracts: error: {error}", file=sys.stderr)

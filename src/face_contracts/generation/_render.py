@@ -60,6 +60,11 @@ def _jitter(chooser: Chooser) -> random.Random:
     return random.Random(chooser.integer(0, 2**32 - 1))  # noqa: S311 - layout noise, not secrecy
 
 
+def _face_token(chooser: Chooser, index: int) -> str:
+    """32 lower-case hex digits, distinct for every face of one answer."""
+    return chooser.token(HEX, 28) + f"{index:04x}"
+
+
 def _uuid(chooser: Chooser) -> str:
     text = chooser.token(HEX, 32)
     return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-a{text[17:20]}-{text[20:]}"
@@ -222,13 +227,13 @@ def ailab_face_key_points(
     points = template(operation)
     jitter = _jitter(chooser)
     faces = []
-    for face in scene.faces[:most]:
+    for index, face in enumerate(scene.faces[:most]):
         entry: dict[str, Any] = {}
         for name in face_schema["properties"]:
             if name in FACE_FIELDS and name not in asked:
                 continue
             if name == "face_token":
-                entry[name] = chooser.token(HEX, 32)
+                entry[name] = _face_token(chooser, index)
             elif name == "location":
                 entry[name] = {
                     "left": float(face.left),
@@ -310,17 +315,121 @@ def _advanced_values(
     if name == "landmarks":
         return [round(c, 2) for uv in layout for c in place(face, uv, jitter)]
     if name == "pupils":
-        eyes = layout[24:56]  # the 105 points run eyebrows 24, eyes 32, nose 6, mouth 34, contour 9
+        pupils = template("ailab.face_analyzer_advanced")["pupils"]
         values: list[Any] = []
-        for left_side in (True, False):  # the image-left eye first
-            chosen = [uv for uv in eyes if (uv[0] < 0.5) == left_side] or [(0.5, 0.45)]
-            u = sum(p[0] for p in chosen) / len(chosen)
-            v = sum(p[1] for p in chosen) / len(chosen)
-            x, y = place(face, (u, v), jitter)
-            values += [round(x, 2), round(y, 2), round(face.width * 0.025, 2)]
+        for side in ("left", "right"):  # the image-left pupil first (template convention)
+            x, y = place(face, pupils[side], jitter)
+            values += [round(x, 2), round(y, 2), round(pupils[f"{side}_radius"] * face.width, 2)]
         return values
     return [produce(item, chooser)]
 
 
+# --- Face++ Detect ---------------------------------------------------------------------
+
+
+def _detect_options(request: Mapping[str, Any] | None, chooser: Chooser) -> dict[str, Any]:
+    """return_landmark, the asked attributes (request values), calculate_all, face_rectangle."""
+    from face_contracts.contracts import contracts
+
+    rules = contracts().mock_data["facepp.detect"]["attributes"]
+    if request is not None:
+        body = request["body"]
+        asked = body.get("return_attributes", "none")
+        return {
+            "return_landmark": body.get("return_landmark", "0"),
+            "attributes": [] if asked.strip() == "none" else [a.strip() for a in asked.split(",")],
+            "calculate_all": body.get("calculate_all") == "1",
+            "face_rectangle": body.get("face_rectangle"),
+        }
+    return {
+        "return_landmark": chooser.choice(("0", "1", "2")),
+        "attributes": [a for a in rules["request_values"] if chooser.choice((True, False, False))],
+        "calculate_all": chooser.choice((True, False)),
+        "face_rectangle": None,
+    }
+
+
+def _attribute(name: str, chooser: Chooser) -> Any:
+    from face_contracts.contracts import contracts
+
+    rules = contracts().mock_data["facepp.detect"]["attributes"]
+    value = produce(
+        flat_at("facepp.detect", "response", ("faces", "[]", "attributes", name)), chooser
+    )
+    for path in rules["sums_to_100"]:
+        head, _, tail = path.partition("/")
+        if head != name:
+            continue
+        target = value[tail] if tail else value
+        _share_100(target)
+    return value
+
+
+def _share_100(shares: dict[str, Any]) -> None:
+    """Rescale confidences to thousandths that sum to exactly 100 (largest remainders)."""
+    total = sum(shares.values())
+    keys = list(shares)
+    if total <= 0:
+        exact = [100_000 / len(keys)] * len(keys)
+    else:
+        exact = [shares[key] * 100_000 / total for key in keys]
+    whole = [int(part) for part in exact]
+    order = sorted(range(len(keys)), key=lambda i: exact[i] - whole[i], reverse=True)
+    for i in order[: 100_000 - sum(whole)]:
+        whole[i] += 1
+    for key, thousandths in zip(keys, whole, strict=True):
+        shares[key] = thousandths / 1000
+
+
+def facepp_detect(
+    scene: Scene, request: Mapping[str, Any] | None, chooser: Chooser
+) -> dict[str, Any]:
+    from face_contracts.contracts import contracts
+
+    operation = "facepp.detect"
+    data = contracts().mock_data[operation]
+    options = _detect_options(request, chooser)
+    faces = list(scene.faces)
+    if options["face_rectangle"]:
+        top, left, width, height = (int(part) for part in options["face_rectangle"].split(","))
+        faces = [Face(left, top, width, height)]
+    wants_analysis = options["return_landmark"] != "0" or bool(options["attributes"])
+    analysed = len(faces) if options["calculate_all"] else data["analysis"]["max_analysed_faces"]
+    keys = data["attributes"]["response_keys"]
+    jitter = _jitter(chooser)
+    entries = []
+    for index, face in enumerate(faces):
+        entry: dict[str, Any] = {
+            "face_token": _face_token(chooser, index),
+            "face_rectangle": {
+                "top": face.top,
+                "left": face.left,
+                "width": face.width,
+                "height": face.height,
+            },
+        }
+        if wants_analysis and index < analysed:
+            if options["return_landmark"] != "0":
+                layout = template(operation)[options["return_landmark"]]
+                entry["landmark"] = {}
+                for name in data["landmarks"][options["return_landmark"]]:
+                    x, y = place(face, layout[name], jitter)
+                    entry["landmark"][name] = {"x": int(x), "y": int(y)}
+            if options["attributes"]:
+                entry["attributes"] = {
+                    keys.get(asked, asked): _attribute(keys.get(asked, asked), chooser)
+                    for asked in options["attributes"]
+                }
+        entries.append(entry)
+    return {
+        "request_id": facepp_request_id(chooser),
+        "time_used": chooser.integer(40, 900),
+        "image_id": chooser.token(HEX, 22),
+        "face_num": len(entries),
+        "faces": entries,
+    }
+
+
+RENDERERS["facepp.detect"] = facepp_detect
 RENDERERS["ailab.face_key_points"] = ailab_face_key_points
 RENDERERS["ailab.face_analyzer_advanced"] = ailab_face_analyzer_advanced
