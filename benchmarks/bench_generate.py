@@ -45,13 +45,16 @@ def draws_per_second(strategy: st.SearchStrategy[Any], examples: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="record the results in benchmarks/README.md")
+    parser.add_argument(
+        "--write", action="store_true", help="record the results in benchmarks/README.md"
+    )
     parser.add_argument("--examples", type=int, default=300)
     args = parser.parse_args()
 
     rows = []
     full = draws_per_second(
-        documents("facepp.thousandlandmark", "response", request=FULL_FACEPP, max_faces=1), args.examples
+        documents("facepp.thousandlandmark", "response", request=FULL_FACEPP, max_faces=1),
+        args.examples,
     )
     rows.append(("facepp.thousandlandmark", "response, all 9 groups (975 keys)", full))
     for op in operations():

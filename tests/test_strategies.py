@@ -4,10 +4,11 @@ rejected for exactly its labelled reason."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from face_contracts import operations, validate
-from face_contracts.strategies import documents, exchanges, invalid_documents
+from face_contracts.strategies import documents, exchanges, images, invalid_documents
 
 OPERATIONS = [op.id for op in operations()]
 KINDS = ["request", "response", "error"]
@@ -53,3 +54,48 @@ def test_invalid_draws_fail_for_their_label(operation: str, kind: str) -> None:
         assert report.rules() == case.expected, case.description  # type: ignore[attr-defined]
 
     check()
+
+
+def _exchange_faces(exchange: object) -> int:
+    return len(exchange.scene.faces)  # type: ignore[attr-defined]
+
+
+def test_failing_property_shrinks_to_a_small_readable_case() -> None:
+    from hypothesis import find
+
+    found = find(exchanges("facepp.detect"), lambda exchange: _exchange_faces(exchange) >= 2)
+    assert len(found.body["faces"]) == 2
+    assert found.scene.width == found.scene.height == 100  # the smallest picture the limits allow
+    assert all(face.width <= 64 for face in found.scene.faces)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_invalid_draws_cover_many_labels(operation: str) -> None:
+    labels: set[str] = set()
+
+    @settings(max_examples=60)
+    @given(st.sampled_from(KINDS).flatmap(lambda kind: invalid_documents(operation, kind)))
+    def collect(case: object) -> None:
+        labels.add(case.label)  # type: ignore[attr-defined]
+
+    collect()
+    assert {"missing_key", "wrong_type"} <= labels, labels
+
+
+@given(images(formats=("PNG",), width=st.just(120), height=st.just(90), byte_size=50_000))
+def test_images_have_the_asked_format_size_and_bytes(data: bytes) -> None:
+    from face_contracts.images import decode_check, read_header
+
+    info = read_header(data)
+    assert (info.format, info.width, info.height, info.byte_size) == ("PNG", 120, 90, 50_000)
+    decode_check(data)
+
+
+def test_module_examples_run() -> None:
+    import doctest
+
+    import face_contracts.strategies
+
+    result = doctest.testmod(face_contracts.strategies)
+    assert result.attempted > 0
+    assert result.failed == 0
