@@ -18,10 +18,10 @@ import msgspec
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["NotCompilableError", "compile_decoder"]
+__all__ = ["ANNOTATIONS", "NotCompilableError", "compile_decoder"]
 
 # Keywords that only annotate: they never change a verdict.
-_ANNOTATIONS = frozenset(
+ANNOTATIONS = frozenset(
     {
         "$schema",
         "$id",
@@ -63,7 +63,7 @@ class _Compiler:
             return Any
         if not isinstance(node, dict) or node is False:
             raise NotCompilableError("false schema")
-        keys = set(node) - _ANNOTATIONS - {k for k in node if k.startswith("x-")}
+        keys = set(node) - ANNOTATIONS - {k for k in node if k.startswith("x-")}
         if "$ref" in keys:
             if keys != {"$ref"}:
                 raise NotCompilableError("$ref beside other keywords")

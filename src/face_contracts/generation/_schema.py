@@ -15,24 +15,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from face_contracts._msgspec_compiler import ANNOTATIONS
 from face_contracts.contracts import contracts
 
 __all__ = ["UnsupportedSchemaError", "flatten", "from_schema", "resolve", "schema_of"]
 
-_ANNOTATIONS = frozenset(
-    {
-        "$schema",
-        "$id",
-        "$comment",
-        "$defs",
-        "title",
-        "description",
-        "examples",
-        "default",
-        "contentMediaType",
-        "deprecated",
-    }
-)
 
 
 class UnsupportedSchemaError(ValueError):
@@ -65,7 +52,7 @@ def flatten(node: Any, base: str) -> dict[str, Any]:
     if node is True:
         return {}
     parts: list[tuple[dict[str, Any], str]] = []
-    own = {k: v for k, v in node.items() if k not in _ANNOTATIONS and not k.startswith("x-")}
+    own = {k: v for k, v in node.items() if k not in ANNOTATIONS and not k.startswith("x-")}
     if "$ref" in own:
         target, target_base = resolve(own.pop("$ref"), base)
         parts.append((flatten(target, target_base), target_base))
