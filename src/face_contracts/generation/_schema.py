@@ -21,7 +21,6 @@ from face_contracts.contracts import contracts
 __all__ = ["UnsupportedSchemaError", "flatten", "from_schema", "resolve", "schema_of"]
 
 
-
 class UnsupportedSchemaError(ValueError):
     """The schema uses a keyword the generator does not implement."""
 
