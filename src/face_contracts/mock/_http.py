@@ -1,0 +1,179 @@
+"""HTTP as the engine sees it: a request and response independent of any transport, and
+the body parsers (multipart and urlencoded forms with python-multipart, JSON with orjson)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import orjson
+import python_multipart
+from python_multipart.multipart import MultipartState, parse_options_header
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+__all__ = ["BodyError", "FilePart", "HttpRequest", "HttpResponse", "ParsedBody", "parse_body"]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """One request: header names lower-case, the raw body, the path without the query."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+    query: str = ""
+    host: str = ""
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    """One answer. ``delay`` (seconds) is waited before answering and ``drop`` closes the
+    connection without an answer; transports honour both, then call ``complete()``."""
+
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+    on_complete: Callable[[], None] | None = None
+
+    def complete(self) -> None:
+        """Tell the engine the answer has been sent (releases concurrency slots)."""
+        if self.on_complete is not None:
+            callback, self.on_complete = self.on_complete, None
+            callback()
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return orjson.loads(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """An uploaded file part."""
+
+    data: bytes
+    filename: str | None
+    content_type: str | None
+
+
+@dataclass(slots=True)
+class ParsedBody:
+    """Form fields (first value wins for a repeated name), file parts, or a JSON value."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    files: dict[str, FilePart] = field(default_factory=dict)
+    json: Any = None
+    kind: str = "empty"  # multipart, urlencoded, json, empty, other
+
+
+class BodyError(ValueError):
+    """A body that cannot be parsed; ``field`` names the part at fault when known."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def parse_body(content_type: str, body: bytes) -> ParsedBody:
+    """Parse a request body by its declared content type."""
+    media, params = parse_options_header(content_type or "")
+    media_type = media.decode("latin-1").lower()
+    if not body and media_type != "multipart/form-data":
+        return ParsedBody(kind="empty")
+    if media_type == "multipart/form-data":
+        boundary = params.get(b"boundary")
+        if not boundary:
+            msg = "multipart body without a boundary"
+            raise BodyError(msg)
+        return _multipart(boundary, body)
+    if media_type == "application/x-www-form-urlencoded":
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            msg = "the form is not UTF-8"
+            raise BodyError(msg) from None
+        parsed = ParsedBody(kind="urlencoded")
+        for name, value in parse_qsl(text, keep_blank_values=True):
+            parsed.fields.setdefault(name, value)
+        return parsed
+    if media_type == "application/json" or media_type.endswith("+json"):
+        try:
+            return ParsedBody(json=orjson.loads(body), kind="json")
+        except orjson.JSONDecodeError as error:
+            msg = f"the body is not valid JSON: {error}"
+            raise BodyError(msg) from None
+    return ParsedBody(kind="other")
+
+
+def _multipart(boundary: bytes, body: bytes) -> ParsedBody:
+    parsed = ParsedBody(kind="multipart")
+    state: dict[str, Any] = {}
+
+    def on_part_begin() -> None:
+        state["headers"] = {}
+        state["data"] = []
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["field"] = data[start:end].decode("latin-1").lower()
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["headers"][state["field"]] = data[start:end].decode("utf-8", errors="replace")
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        state["data"].append(data[start:end])
+
+    def on_part_end() -> None:
+        disposition = state["headers"].get("content-disposition", "")
+        _, options = parse_options_header(disposition)
+        raw_name = options.get(b"name")
+        if raw_name is None:
+            msg = "a multipart part has no name"
+            raise BodyError(msg)
+        name = raw_name.decode("utf-8", errors="replace")
+        data = b"".join(state["data"])
+        filename = options.get(b"filename")
+        if filename is not None or (
+            "content-type" in state["headers"] and name not in parsed.fields
+        ):
+            if name not in parsed.files:
+                parsed.files[name] = FilePart(
+                    data,
+                    filename.decode("utf-8", errors="replace") if filename is not None else None,
+                    state["headers"].get("content-type"),
+                )
+            return
+        if name not in parsed.fields:
+            try:
+                parsed.fields[name] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                msg = f"form field {name!r} is not UTF-8"
+                raise BodyError(msg, name) from None
+
+    parser = python_multipart.MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        written = parser.write(body)
+        parser.finalize()
+    except BodyError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the parser's own errors are several classes
+        msg = f"the multipart body is malformed: {error}"
+        raise BodyError(msg) from None
+    if written != len(body) or parser.state != MultipartState.END:
+        msg = "the multipart body is truncated or has no closing boundary"
+        raise BodyError(msg)
+    return parsed
