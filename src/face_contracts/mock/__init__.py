@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from face_contracts.mock._config import Box, Fault, ForcedError, MockConfig
 from face_contracts.mock._engine import MASK, Engine, JournalEntry
-from face_contracts.mock._http import HttpRequest, HttpResponse
+from face_contracts.mock._http import HttpRequest, HttpResponse, encode_request
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,6 +33,7 @@ __all__ = [
     "JournalEntry",
     "MockConfig",
     "UnexpectedCallsError",
+    "encode_request",
 ]
 
 
