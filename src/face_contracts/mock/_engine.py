@@ -108,7 +108,7 @@ class JournalEntry:
 class _Answer:
     status: int
     content_type: str
-    body: Any  # JSON value or text
+    body: Any  # JSON value, text, or already encoded JSON bytes
 
 
 class _Refusal(Exception):  # noqa: N818 - control flow inside the engine, never raised out of it
@@ -233,13 +233,11 @@ class Engine:
             if release is not None:
                 release()
             raise
-        body = RENDERERS[operation](
-            scene, {"body": request_body}, RandomChooser(_seed(operation, scene, request_body))
-        )
-        if operation == "facepp.detect":
+        body, tokens = _rendered(operation, scene, request_body)
+        if tokens:
             with self._lock:
-                for entry, face in zip(body["faces"], scene.faces, strict=False):
-                    self._tokens[entry["face_token"]] = (scene, face)
+                for token, face in zip(tokens, scene.faces, strict=False):
+                    self._tokens[token] = (scene, face)
         return body, release
 
     def _facepp_options(self, operation: str, fields: Mapping[str, str]) -> None:
@@ -391,10 +389,7 @@ class Engine:
             raise _Refusal(
                 self._error(operation, "ERROR_NO_FACE_IN_FILE", message="pic not has face")
             )
-        request_body = dict(fields)
-        body = RENDERERS[operation](
-            scene, {"body": request_body}, RandomChooser(_seed(operation, scene, request_body))
-        )
+        body, _ = _rendered(operation, scene, dict(fields))
         if self.config.credits is not None:
             with self._lock:
                 self._credits[key] = self._credits.get(key, self.config.credits) - cost
@@ -443,9 +438,7 @@ class Engine:
         if not scene.faces:
             no_face = contracts().mock_data[operation]["no_face"]
             raise _Refusal(self._error(operation, no_face["code"], message=no_face["message"]))
-        answer = RENDERERS[operation](
-            scene, {"body": body}, RandomChooser(_seed(operation, scene, body))
-        )
+        answer, _ = _rendered(operation, scene, body)
         return answer, None
 
     # --- shared steps -----------------------------------------------------------------------
@@ -605,7 +598,33 @@ class Engine:
             self.journal.append(entry)
 
 
+_RENDERED: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+_RENDERED_LOCK = threading.Lock()
+_RENDERED_SIZE = 256
+
+
+def _rendered(
+    operation: str, scene: Scene, request_body: Mapping[str, Any]
+) -> tuple[bytes, tuple[str, ...]]:
+    """The encoded success answer and its face_tokens. Answers are a pure function of the
+    operation, the scene and the options, so each is rendered once and kept (bounded)."""
+    seed = _seed(operation, scene, request_body)
+    found = _RENDERED.get(seed)
+    if found is not None:
+        return found
+    body = RENDERERS[operation](scene, {"body": request_body}, RandomChooser(seed))
+    tokens = tuple(face["face_token"] for face in body.get("faces", ()))
+    encoded = (orjson.dumps(body), tokens)
+    with _RENDERED_LOCK:
+        if len(_RENDERED) >= _RENDERED_SIZE:
+            _RENDERED.pop(next(iter(_RENDERED)))
+        _RENDERED[seed] = encoded
+    return encoded
+
+
 def _encode(answer: _Answer) -> HttpResponse:
+    if isinstance(answer.body, bytes):
+        return HttpResponse(answer.status, answer.content_type, answer.body)
     if answer.content_type.startswith("text/"):
         text = answer.body if isinstance(answer.body, str) else str(answer.body)
         return HttpResponse(answer.status, answer.content_type, text.encode())

@@ -4,12 +4,14 @@ the body parsers (multipart and urlencoded forms with python-multipart, JSON wit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import orjson
 import python_multipart
-from python_multipart.multipart import MultipartState, parse_options_header
+from python_multipart.multipart import MultipartState
+from python_multipart.multipart import parse_options_header as _parse_options_header
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -63,9 +65,9 @@ class HttpResponse:
 
 @dataclass(frozen=True, slots=True)
 class FilePart:
-    """An uploaded file part."""
+    """An uploaded file part; ``data`` may be a view into the request body."""
 
-    data: bytes
+    data: bytes | memoryview
     filename: str | None
     content_type: str | None
 
@@ -86,6 +88,13 @@ class BodyError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
         super().__init__(message)
+
+
+@lru_cache(maxsize=1024)
+def parse_options_header(value: str | bytes) -> tuple[bytes, dict[bytes, bytes]]:
+    """python-multipart's header parser, remembered: clients repeat the same few
+    Content-Type and Content-Disposition values, and parsing them is the slow part."""
+    return _parse_options_header(value)
 
 
 def parse_body(content_type: str, body: bytes) -> ParsedBody:
@@ -134,7 +143,8 @@ def _multipart(boundary: bytes, body: bytes) -> ParsedBody:
         state["headers"][state["field"]] = data[start:end].decode("utf-8", errors="replace")
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        state["data"].append(data[start:end])
+        # A view, not a copy: a part that arrives in one piece is never copied at all.
+        state["data"].append(memoryview(data)[start:end])
 
     def on_part_end() -> None:
         disposition = state["headers"].get("content-disposition", "")
@@ -144,7 +154,8 @@ def _multipart(boundary: bytes, body: bytes) -> ParsedBody:
             msg = "a multipart part has no name"
             raise BodyError(msg)
         name = raw_name.decode("utf-8", errors="replace")
-        data = b"".join(state["data"])
+        pieces = state["data"]
+        data = pieces[0] if len(pieces) == 1 else memoryview(b"".join(pieces))
         filename = options.get(b"filename")
         if filename is not None or (
             "content-type" in state["headers"] and name not in parsed.fields
@@ -158,7 +169,7 @@ def _multipart(boundary: bytes, body: bytes) -> ParsedBody:
             return
         if name not in parsed.fields:
             try:
-                parsed.fields[name] = data.decode("utf-8")
+                parsed.fields[name] = bytes(data).decode("utf-8")
             except UnicodeDecodeError:
                 msg = f"form field {name!r} is not UTF-8"
                 raise BodyError(msg, name) from None

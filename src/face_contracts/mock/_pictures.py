@@ -45,13 +45,13 @@ _cache_lock = threading.Lock()
 _CACHE_SIZE = 512
 
 
-def analyse(data: bytes) -> Picture:
+def analyse(data: bytes | memoryview) -> Picture:
     """Header, decodability and uniformity of a picture, computed once per distinct bytes."""
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()  # the fastest safe digest here (SHA extensions)
     found = _cache.get(digest)
     if found is not None:
         return found
-    picture = _analyse(data, digest)
+    picture = _analyse(bytes(data), digest)
     with _cache_lock:
         if len(_cache) >= _CACHE_SIZE:
             _cache.pop(next(iter(_cache)))
