@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -100,7 +101,65 @@ def _build_parser() -> argparse.ArgumentParser:
     example.add_argument(
         "--seed", type=int, default=0, metavar="N", help="generation seed (default 0)"
     )
+    serve = commands.add_parser(
+        "serve",
+        help="serve the five operations at their real paths, for clients in any language",
+        description="Run the vendor-faithful mock as an HTTP server (uvicorn). Point a client's "
+        "base URL at it: every operation answers at its vendor path; /__admin/ controls it "
+        "(health, reset, config, errors, faults, faces, images, requests, openapi.json). "
+        "Stops cleanly on Ctrl-C or SIGTERM.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)"
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="worker processes (default 1)"
+    )
+    serve.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML settings: credentials, faces, errors, faults, quotas, images",
+    )
+    serve.add_argument(
+        "--strict-urls",
+        action="store_true",
+        default=None,
+        help="answer unknown image URLs with the vendor's download failure",
+    )
+    serve.add_argument("--faces", type=int, metavar="N", help="every picture has N faces")
+    serve.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' on /__admin/ (required when --host is not "
+        "loopback; default: $FACE_CONTRACTS_ADMIN_TOKEN)",
+    )
+    serve.add_argument(
+        "--access-log", action="store_true", help="log every request (uvicorn access log)"
+    )
     return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from face_contracts._serve import ServeOptions, run
+
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        config=args.config,
+        strict_urls=args.strict_urls,
+        faces=args.faces,
+        admin_token=args.admin_token or os.environ.get("FACE_CONTRACTS_ADMIN_TOKEN") or None,
+        access_log=args.access_log,
+    )
+    try:
+        return run(options)
+    except ValueError as error:  # ConfigError and the option checks
+        raise _UsageError(str(error)) from None
 
 
 def _example(args: argparse.Namespace) -> int:
@@ -184,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _operations()
         if args.command == "example":
             return _example(args)
+        if args.command == "serve":
+            return _serve(args)
         return _validate(args)
     except (_UsageError, FaceContractsError) as error:
         print(f"face-contracts: error: {error}", file=sys.stderr)

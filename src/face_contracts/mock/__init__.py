@@ -15,8 +15,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from face_contracts.mock._config import Box, Fault, ForcedError, MockConfig
-from face_contracts.mock._engine import MASK, Engine, JournalEntry
+from face_contracts.mock._config import (
+    MASK,
+    Box,
+    ConfigError,
+    Fault,
+    ForcedError,
+    MockConfig,
+    config_from_mapping,
+    config_to_json,
+)
+from face_contracts.mock._engine import Engine, JournalEntry, body_limit
 from face_contracts.mock._http import HttpRequest, HttpResponse, encode_request
 
 if TYPE_CHECKING:
@@ -25,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MASK",
     "Box",
+    "ConfigError",
     "FaceMock",
     "Fault",
     "ForcedError",
@@ -33,6 +43,9 @@ __all__ = [
     "JournalEntry",
     "MockConfig",
     "UnexpectedCallsError",
+    "body_limit",
+    "config_from_mapping",
+    "config_to_json",
     "encode_request",
 ]
 

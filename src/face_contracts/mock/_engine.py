@@ -26,7 +26,7 @@ from face_contracts.contracts import contracts
 from face_contracts.generation._errors import error_answer
 from face_contracts.generation._render import RENDERERS, flat_at
 from face_contracts.generation._scene import Face, RandomChooser, Scene
-from face_contracts.mock._config import ForcedError, MockConfig
+from face_contracts.mock._config import MASK, ForcedError, MockConfig
 from face_contracts.mock._http import (
     BodyError,
     FilePart,
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MASK", "Engine", "JournalEntry"]
 
-MASK = "<redacted>"
 _SECRET_FIELDS = frozenset({"api_key", "api_secret"})
 _SECRET_HEADERS = frozenset({"ailabapi-api-key", "authorization", "cookie", "proxy-authorization"})
 
@@ -210,6 +209,22 @@ class Engine:
             refusal.parsed = parsed
             raise
         return parsed, _Answer(200, "application/json", body), release
+
+    def too_large(self, operation: str | None, request: HttpRequest) -> HttpResponse:
+        """The vendor's answer to a body over :func:`body_limit`, given without reading it."""
+        if operation is None:
+            answer = self._not_found(request.path)
+        elif operation.startswith("facepp."):
+            answer = self._error(operation, "Request Entity Too Large")
+        elif operation.startswith("ailab."):
+            answer = self._error(
+                operation, "FILE_SIZE_EXCEEDS_LIMIT", message="the request is too large"
+            )
+        else:
+            answer = self._error(operation, "bad_request", message="the request body is too large")
+        response = _encode(answer)
+        self._record(operation, request, ParsedBody(kind="unread"), response)
+        return response
 
     # --- Face++ -----------------------------------------------------------------------------
 
@@ -629,6 +644,19 @@ def _encode(answer: _Answer) -> HttpResponse:
         text = answer.body if isinstance(answer.body, str) else str(answer.body)
         return HttpResponse(answer.status, answer.content_type, text.encode())
     return HttpResponse(answer.status, "application/json", orjson.dumps(answer.body))
+
+
+def body_limit(operation: str | None) -> int:
+    """How many body bytes a transport reads before it answers :meth:`Engine.too_large`
+    unread: Face++'s documented 2 MB, otherwise the vendor's picture limit plus room for
+    the form around it (AILabTools), or 1 MiB for a JSON body that carries only a URL."""
+    if operation is None:
+        return 1 << 20
+    limit = request_limit(operation)
+    if limit is not None:
+        return limit
+    image = contracts().mock_data[operation].get("image")
+    return image["max_bytes"] + (1 << 20) if image else 1 << 20
 
 
 def request_limit(operation: str) -> int | None:
