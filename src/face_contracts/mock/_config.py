@@ -74,6 +74,8 @@ class MockConfig:
     - ``credits``: AILabTools credits per key (None: unlimited); each successful call costs
       the documented price. ``rate_per_second``: Ace Data requests per token per second
       (None: unlimited). ``concurrency``: Face++ calls in flight per api_key (None: unlimited).
+    - ``journal_limit``: how many requests the journal keeps, newest last; each keeps its
+      body, so a long-running server's memory stays bounded.
     """
 
     credentials: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -86,6 +88,7 @@ class MockConfig:
     credits: int | None = None
     rate_per_second: float | None = None
     concurrency: int | None = None
+    journal_limit: int = 256
 
     def merged(self, **changes: Any) -> MockConfig:
         """A copy with ``changes`` applied; errors and faults are appended, dictionaries merged."""
@@ -112,6 +115,7 @@ class ConfigError(ValueError):
 
 _SCALARS: dict[str, tuple[type, ...]] = {
     "strict_urls": (bool,),
+    "journal_limit": (int,),
     "credits": (int,),
     "rate_per_second": (int, float),
     "concurrency": (int,),

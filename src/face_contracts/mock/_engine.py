@@ -131,7 +131,7 @@ class Engine:
         """Back to the base configuration: per-test settings, tokens, counters and journal go."""
         with self._lock:
             self.config = self.base_config
-            self.journal: list[JournalEntry] = []
+            self.journal: deque[JournalEntry] = deque(maxlen=max(1, self.config.journal_limit))
             self._tokens: dict[str, tuple[Scene, Face]] = {}
             self._calls: dict[str | None, int] = defaultdict(int)
             self._error_uses: dict[int, int] = defaultdict(int)
@@ -144,6 +144,8 @@ class Engine:
         """Change the configuration of this mock until the next :meth:`reset`."""
         with self._lock:
             self.config = self.config.merged(**changes)
+            if self.journal.maxlen != self.config.journal_limit:
+                self.journal = deque(self.journal, maxlen=max(1, self.config.journal_limit))
 
     # --- the request path -------------------------------------------------------------------
 
@@ -493,7 +495,7 @@ class Engine:
         return self._error(operation, "ERROR_FILE_DOWNLOAD_FAILED")
 
     def _error(self, operation: str, code: str, **details: str) -> _Answer:
-        seed = f"{operation}:{code}:{len(self.journal)}"
+        seed = f"{operation}:{code}:{sum(self._calls.values())}"
         status, content_type, body = error_answer(operation, code, RandomChooser(seed), **details)
         return _Answer(status, content_type, body)
 
