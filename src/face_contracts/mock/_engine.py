@@ -334,18 +334,39 @@ class Engine:
                 self._error(operation, "ERROR_APPLICATIONS_NOT_EXISTS", message="invalid api key")
             )
         data = contracts().mock_data[operation]
-        cost = int(data.get("cost_credits", 1))
-        if self.config.credits is not None:
-            with self._lock:
-                balance = self._credits.setdefault(key, self.config.credits)
-            if balance < cost:
-                raise _Refusal(
-                    self._error(
-                        operation,
-                        "ERROR_NOT_ENOUGH_CREDITS",
-                        message=f"{balance} credits left, {cost} needed",
-                    )
+        refund = self._reserve_credits(operation, key, int(data.get("cost_credits", 1)))
+        try:
+            return self._ailab_answer(operation, parsed, data), None
+        except _Refusal:
+            if refund is not None:
+                refund()  # a refused call costs nothing
+            raise
+
+    def _reserve_credits(self, operation: str, key: str, cost: int) -> Callable[[], None] | None:
+        """Take the call's price from the key's credits up front, so that concurrent calls
+        can never spend more than there is; returns how to give it back."""
+        if self.config.credits is None:
+            return None
+        with self._lock:
+            balance = self._credits.setdefault(key, self.config.credits)
+            if balance >= cost:
+                self._credits[key] = balance - cost
+        if balance < cost:
+            raise _Refusal(
+                self._error(
+                    operation,
+                    "ERROR_NOT_ENOUGH_CREDITS",
+                    message=f"{balance} credits left, {cost} needed",
                 )
+            )
+
+        def refund() -> None:
+            with self._lock:
+                self._credits[key] += cost
+
+        return refund
+
+    def _ailab_answer(self, operation: str, parsed: ParsedBody, data: Mapping[str, Any]) -> Any:
         if parsed.kind != "multipart" or "image" not in parsed.files:
             raise _Refusal(
                 self._error(
@@ -407,10 +428,7 @@ class Engine:
                 self._error(operation, "ERROR_NO_FACE_IN_FILE", message="pic not has face")
             )
         body, _ = _rendered(operation, scene, dict(fields))
-        if self.config.credits is not None:
-            with self._lock:
-                self._credits[key] = self._credits.get(key, self.config.credits) - cost
-        return body, None
+        return body
 
     # --- Ace Data Cloud ---------------------------------------------------------------------
 

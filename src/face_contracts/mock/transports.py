@@ -216,6 +216,10 @@ class RoutedFaceMock(FaceMock):
         """Serve ``host`` too (a client configured with a custom domain or a proxy host)."""
         self.router.add_host(host)
 
+    def __repr__(self) -> str:
+        hosts = ", ".join(self.router.hosts)
+        return f"<RoutedFaceMock at {hosts}: {len(self.journal)} call(s)>"
+
 
 # --- pytest-httpserver: a real socket -----------------------------------------------------
 
@@ -390,6 +394,9 @@ class ServedFaceMock(FaceMock):
     def url_for(self, path: str) -> str:
         """The URL of ``path`` on the server."""
         return self.server.url_for(path)
+
+    def __repr__(self) -> str:
+        return f"<ServedFaceMock at {self.url}: {len(self.journal)} call(s)>"
 
 
 # --- what a test did not mean to send -----------------------------------------------------
