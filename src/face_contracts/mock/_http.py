@@ -140,7 +140,8 @@ def _multipart(boundary: bytes, body: bytes) -> ParsedBody:
         state["field"] = data[start:end].decode("latin-1").lower()
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["headers"][state["field"]] = data[start:end].decode("utf-8", errors="replace")
+        # Header bytes as latin-1 (lossless); names and filenames are decoded as UTF-8 below.
+        state["headers"][state["field"]] = data[start:end].decode("latin-1")
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         # A view, not a copy: a part that arrives in one piece is never copied at all.
