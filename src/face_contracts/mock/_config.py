@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    from face_contracts.recordings import Recording
+
 __all__ = [
     "MASK",
     "Box",
@@ -76,6 +78,8 @@ class MockConfig:
       (None: unlimited). ``concurrency``: Face++ calls in flight per api_key (None: unlimited).
     - ``journal_limit``: how many requests the journal keeps, newest last; each keeps its
       body, so a long-running server's memory stays bounded.
+    - ``recordings``: recorded vendor answers (:mod:`face_contracts.recordings`); a request
+      whose summary matches one is answered with it instead of the engine's own answer.
     """
 
     credentials: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -89,6 +93,7 @@ class MockConfig:
     rate_per_second: float | None = None
     concurrency: int | None = None
     journal_limit: int = 256
+    recordings: tuple[Recording, ...] = ()
 
     def merged(self, **changes: Any) -> MockConfig:
         """A copy with ``changes`` applied; errors and faults are appended, dictionaries merged."""
@@ -100,7 +105,7 @@ class MockConfig:
         values: dict[str, Any] = {}
         for name, value in changes.items():
             current = getattr(self, name)
-            if name in ("errors", "faults"):
+            if name in ("errors", "faults", "recordings"):
                 values[name] = current + tuple(value)
             elif name in ("credentials", "operation_faces", "images"):
                 values[name] = {**current, **value}
@@ -126,8 +131,9 @@ def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None
     """A :class:`MockConfig` from plain data (a parsed TOML file, a JSON admin request).
 
     Image values are paths to picture files, resolved against ``base_dir`` and required to
-    stay inside it (no ``..`` escapes), or ``{"base64": ...}``. Every problem is reported as
-    a :class:`ConfigError` naming the setting."""
+    stay inside it (no ``..`` escapes), or ``{"base64": ...}``. ``recordings`` is a folder
+    of recordings (same rule), each re-validated: one whose answer breaks the contract is
+    refused. Every problem is reported as a :class:`ConfigError` naming the setting."""
     known = {f.name for f in fields(MockConfig)}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -169,6 +175,8 @@ def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None
         values["faults"] = tuple(
             _fault(index, item) for index, item in enumerate(_list("faults", data))
         )
+    if "recordings" in data:
+        values["recordings"] = _recordings(data["recordings"], base_dir)
     return MockConfig(**values)
 
 
@@ -226,6 +234,34 @@ def _image(name: str, source: Any, base_dir: Path | None) -> bytes:
         raise ConfigError(msg) from None
 
 
+def _recordings(source: Any, base_dir: Path | None) -> tuple[Recording, ...]:
+    from pathlib import Path
+
+    from face_contracts.recordings import RecordingError, load_recordings
+
+    if not isinstance(source, str):
+        msg = "recordings must be the path of a recordings folder"
+        raise ConfigError(msg)
+    root = (base_dir or Path.cwd()).resolve()
+    folder = (root / source).resolve()
+    if not folder.is_relative_to(root):
+        msg = f"recordings: {source!r} is outside {root}"
+        raise ConfigError(msg)
+    if not folder.is_dir():
+        msg = f"recordings: {source!r} is not a folder"
+        raise ConfigError(msg)
+    try:
+        loaded = load_recordings(folder)
+    except RecordingError as error:
+        raise ConfigError(f"recordings: {error}") from None
+    broken = [r for r in loaded if r.report is not None and not r.report.valid]
+    if broken:
+        first = broken[0]
+        msg = f"recordings: {first.source} breaks the contract: {first.report}"
+        raise ConfigError(msg)
+    return loaded
+
+
 def _forced(index: int, item: Any) -> ForcedError:
     if not isinstance(item, dict) or not isinstance(item.get("code"), str):
         msg = f"errors[{index}] must be a table with a code"
@@ -279,5 +315,16 @@ def config_to_json(config: MockConfig) -> dict[str, Any]:
     }
     data["errors"] = [
         {**asdict(forced), "details": dict(forced.details)} for forced in config.errors
+    ]
+    data["recordings"] = [
+        {
+            "operation": recording.operation,
+            "case": recording.case,
+            "host": recording.host,
+            "recorded_at": recording.to_json()["recorded_at"],
+            "status": recording.status,
+            "stale": recording.stale,
+        }
+        for recording in config.recordings
     ]
     return data

@@ -40,6 +40,7 @@ from face_contracts.mock._pictures import Picture, analyse, default_picture, fac
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from face_contracts.recordings import CredentialState
     from face_contracts.validation import Report
 
 __all__ = ["MASK", "Engine", "JournalEntry"]
@@ -171,6 +172,10 @@ class Engine:
                 response.body = f"{fault.status} fault injected by face-contracts".encode()
             self._record(operation, request, ParsedBody(), response)
             return response
+        if operation is not None and self.config.recordings:
+            replayed = self._replayed(operation, request)
+            if replayed is not None:
+                return replayed
         parsed = ParsedBody()
         release: Callable[[], None] | None = None
         try:
@@ -185,6 +190,36 @@ class Engine:
         response.on_complete = release
         self._record(operation, request, parsed, response)
         return response
+
+    def _replayed(self, operation: str, request: HttpRequest) -> HttpResponse | None:
+        """The recorded answer to a request whose summary (fields, file digests, credential
+        state) matches a recording's, or None to answer as usual."""
+        from face_contracts.recordings import replay_key, request_summary
+
+        try:
+            parsed = parse_body(request.headers.get("content-type", ""), request.body)
+        except BodyError:
+            return None
+        vendor = operation.split(".", 1)[0]
+        credential = _credential(vendor, request, parsed)
+        if vendor == "facepp":
+            secret = parsed.fields.get("api_secret")
+            credential = f"{credential}:{secret}" if credential and secret else None
+        allowed = self.config.credentials.get(vendor)
+        state: CredentialState = "valid"
+        if not credential:
+            state = "missing"
+        elif allowed and credential not in allowed:
+            state = "wrong"
+        key = replay_key(operation, request_summary(operation, request, parsed, state))
+        for recording in self.config.recordings:
+            if recording.operation == operation and recording.key == key:
+                response = HttpResponse(
+                    recording.status, recording.content_type, recording.encoded_body()
+                )
+                self._record(operation, request, parsed, response)
+                return response
+        return None
 
     def _answer(
         self, operation: str, request: HttpRequest, call: int
@@ -581,10 +616,14 @@ class Engine:
             if self._in_flight[key] >= limit:
                 raise _Refusal(self._error(operation, "CONCURRENCY_LIMIT_EXCEEDED"))
             self._in_flight[key] += 1
+        # The counters of this call's generation: a transport may release after a reset()
+        # (the socket transport does so once the answer is written), which must not count
+        # against the fresh counters.
+        in_flight = self._in_flight
 
         def release() -> None:
             with self._lock:
-                self._in_flight[key] -= 1
+                in_flight[key] -= 1
 
         return release
 
@@ -607,7 +646,7 @@ class Engine:
         response: HttpResponse,
     ) -> None:
         headers = {
-            name: (MASK if name in _SECRET_HEADERS else value)
+            name: (_masked_header(value) if name in _SECRET_HEADERS else value)
             for name, value in request.headers.items()
         }
         if parsed.kind == "json" and isinstance(parsed.json, dict):
@@ -655,6 +694,15 @@ def _rendered(
             _RENDERED.pop(next(iter(_RENDERED)))
         _RENDERED[seed] = encoded
     return encoded
+
+
+def _masked_header(value: str) -> str:
+    """A secret header's value masked, keeping an auth scheme ("Bearer <redacted>") so the
+    journal's request verdict still sees the form the vendor checks."""
+    scheme, _, credential = value.partition(" ")
+    if credential and scheme.lower() in ("bearer", "basic"):
+        return f"{scheme} {MASK}"
+    return MASK
 
 
 def _encode(answer: _Answer) -> HttpResponse:
