@@ -473,7 +473,7 @@ class Engine:
         authorization = request.headers.get("authorization", "").strip()
         if not authorization:
             raise _Refusal(self._error(operation, "no_token"))
-        match = re.fullmatch(r"(?i:bearer)\s+(\S+)", authorization)
+        match = re.fullmatch(r"(?i:bearer) +([^ \t\r\n]+)", authorization)
         allowed = self.config.credentials.get("acedata")
         if match is None or (allowed and match.group(1) not in allowed):
             raise _Refusal(self._error(operation, "invalid_token"))
@@ -741,7 +741,7 @@ def _credential(vendor: str, request: HttpRequest, parsed: ParsedBody) -> str | 
         return parsed.fields.get("api_key")
     if vendor == "ailab":
         return request.headers.get("ailabapi-api-key")
-    match = re.fullmatch(r"(?i:bearer)\s+(\S+)", request.headers.get("authorization", "").strip())
+    match = re.fullmatch(r"(?i:bearer) +([^ \t\r\n]+)", request.headers.get("authorization", "").strip())
     return match.group(1) if match else None
 
 
