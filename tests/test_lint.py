@@ -16,14 +16,30 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_is_clean() -> None:
     result = _run(
-        "ruff", "check", "src", "tests", "benchmarks", "scripts", "contract_tests", "conftest.py"
+        "ruff",
+        "check",
+        "src",
+        "tests",
+        "benchmarks",
+        "scripts",
+        "contract_tests",
+        "examples",
+        "conftest.py",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_is_clean() -> None:
     result = _run(
-        "ruff", "format", "--check", "src", "tests", "benchmarks", "scripts", "conftest.py"
+        "ruff",
+        "format",
+        "--check",
+        "src",
+        "tests",
+        "benchmarks",
+        "scripts",
+        "examples",
+        "conftest.py",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

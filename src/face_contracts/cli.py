@@ -140,7 +140,44 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--access-log", action="store_true", help="log every request (uvicorn access log)"
     )
+    commands.add_parser(
+        "openapi",
+        help="print the OpenAPI 3.1 document of the five operations (JSON)",
+        description="Print the OpenAPI 3.1 document generated from schemas/ and mocks/: "
+        "request bodies, success answers, every documented error status and its body.",
+    )
+    picture = commands.add_parser(
+        "draw",
+        help="draw an operation's landmarks and face boxes over a picture (PNG)",
+        description="Draw the landmarks and face boxes an operation answers for IMAGE, each "
+        "landmark group in its own colour, with a legend. The answer is the local mock's "
+        "(every landmark it can return) unless --response gives a saved or real one, which "
+        "is validated first. Exit 0 when written, 2 on a usage error.",
+    )
+    picture.add_argument("operation", metavar="OPERATION", help="operation id")
+    picture.add_argument("image", metavar="IMAGE", type=Path, help="the picture (JPEG, PNG...)")
+    picture.add_argument(
+        "--out", required=True, type=Path, metavar="FILE", help="where to write the picture"
+    )
+    picture.add_argument(
+        "--response",
+        type=Path,
+        metavar="FILE",
+        help="the success answer (JSON) to draw instead of asking the mock",
+    )
+    picture.add_argument(
+        "--faces", type=int, metavar="N", help="the mock finds N faces (without --response)"
+    )
     return parser
+
+
+def _openapi() -> int:
+    from face_contracts.openapi import openapi_document
+
+    sys.stdout.flush()
+    sys.stdout.buffer.write(orjson.dumps(openapi_document(), option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.buffer.flush()
+    return EXIT_OK
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -173,6 +210,33 @@ def _example(args: argparse.Namespace) -> int:
         args.operation, args.kind, invalid=args.invalid, count=args.count, seed=args.seed
     ):
         sys.stdout.write(line + "\n")
+    return EXIT_OK
+
+
+def _draw(args: argparse.Namespace) -> int:
+    from face_contracts.draw import DrawError, draw
+    from face_contracts.mock import FaceMock
+
+    image = _read(args.image)
+    response = None if args.response is None else _read(args.response)
+    mock = FaceMock()
+    if args.faces is not None:
+        if args.response is not None or args.faces < 0:
+            msg = "--faces is a count of at least 0, and only for the mock's answer"
+            raise _UsageError(msg)
+        mock.set_faces(args.faces)
+    try:
+        picture = draw(args.operation, image, response, mock=mock)
+    except DrawError as error:
+        where = {"image": args.image, "response": args.response}.get(error.subject)
+        msg = str(error) if where is None else f"{where}: {error}"
+        raise _UsageError(msg) from None
+    try:
+        picture.save(args.out)
+    except (OSError, ValueError) as error:  # an unknown extension is a ValueError
+        msg = f"{args.out}: cannot write: {error}"
+        raise _UsageError(msg) from None
+    print(f"{args.out}: {args.operation} drawn")
     return EXIT_OK
 
 
@@ -245,6 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _example(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "openapi":
+            return _openapi()
+        if args.command == "draw":
+            return _draw(args)
         return _validate(args)
     except (_UsageError, FaceContractsError) as error:
         print(f"face-contracts: error: {error}", file=sys.stderr)

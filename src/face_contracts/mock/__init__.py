@@ -1,8 +1,9 @@
 """Vendor-faithful mocks of the five operations: one engine, three transports.
 
 :class:`FaceMock` is the engine with its settings and journal. Serve it in-process to httpx
-(:meth:`FaceMock.respx_router`), on a real socket in tests (the ``face_mock`` pytest
-fixture, pytest-httpserver), or as a standalone server (``face-contracts serve``).
+(:func:`face_contracts.mock.transports.respx_router`), on a real socket in tests (the
+``face_mock`` pytest fixture, pytest-httpserver), or as a standalone server
+(``face-contracts serve``).
 
 >>> from face_contracts.mock import FaceMock, HttpRequest
 >>> mock = FaceMock()
@@ -132,6 +133,7 @@ class FaceMock(Engine):
         """Assert that ``operation`` was called (``times`` times, if given) with these field
         values (form fields or JSON body members, compared as strings); the message lists
         what was expected and every call made, near misses first."""
+        __tracebackhide__ = True  # the failure is the caller's, not this method's
         wanted = {name: str(value) for name, value in fields.items()}
         matching = [
             entry

@@ -741,7 +741,8 @@ def _credential(vendor: str, request: HttpRequest, parsed: ParsedBody) -> str | 
         return parsed.fields.get("api_key")
     if vendor == "ailab":
         return request.headers.get("ailabapi-api-key")
-    match = re.fullmatch(r"(?i:bearer) +([^ \t\r\n]+)", request.headers.get("authorization", "").strip())
+    authorization = request.headers.get("authorization", "").strip()
+    match = re.fullmatch(r"(?i:bearer) +([^ \t\r\n]+)", authorization)
     return match.group(1) if match else None
 
 

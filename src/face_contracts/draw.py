@@ -1,0 +1,574 @@
+"""``draw``: a vendor's landmarks and face boxes painted over the picture they describe.
+
+The answer comes from the in-process mock by default (the same engine the fixtures and the
+server use), or is given: a saved answer or one from the real vendor, checked against the
+contract first. Every vendor's answer is read into one shape, :class:`Landmarks` (faces,
+each with an optional box, landmark groups and pupil circles), then painted: each group in
+its own colour from a fixed palette, the face boxes in white, and a legend panel on the
+right naming every group.
+
+>>> from face_contracts.draw import draw
+>>> picture = draw("facepp.detect", open("face.jpg", "rb").read())  # doctest: +SKIP
+>>> picture.save("detect.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import warnings
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+from face_contracts.contracts import contracts
+from face_contracts.errors import FaceContractsError
+from face_contracts.validation import validate
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from face_contracts.mock import FaceMock
+
+__all__ = [
+    "BOX_COLOUR",
+    "PALETTE",
+    "Circle",
+    "DrawError",
+    "FaceMarks",
+    "Group",
+    "Landmarks",
+    "default_request",
+    "draw",
+    "landmarks",
+    "mock_answer",
+]
+
+Point = tuple[float, float]
+Colour = tuple[int, int, int]
+
+# Sasha Trubetskoy's distinct colours, the most distinct first; none is white, the box colour.
+PALETTE: tuple[Colour, ...] = (
+    (230, 25, 75),
+    (60, 180, 75),
+    (255, 225, 25),
+    (0, 130, 200),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+    (210, 245, 60),
+    (250, 190, 212),
+    (0, 128, 128),
+    (170, 110, 40),
+)
+BOX_COLOUR: Colour = (255, 255, 255)
+_INK: Colour = (20, 20, 20)
+_PAPER: Colour = (255, 255, 255)
+
+# The mock is asked for an image URL under this host when the vendor takes URLs only.
+_IMAGE_URL = "https://face-contracts.invalid/draw/image"
+
+
+class DrawError(FaceContractsError, ValueError):
+    """Nothing can be drawn: not a picture, an answer that breaks the contract, an error
+    answer from the mock, or an operation without landmarks. ``subject`` says which input
+    is at fault: ``"image"``, ``"response"`` or ``"operation"``."""
+
+    def __init__(self, message: str, subject: str) -> None:
+        self.subject = subject
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One landmark group of one face: its name (the vendor's, or a name prefix) and
+    points in image pixels."""
+
+    name: str
+    points: tuple[Point, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Circle:
+    """A pupil the vendor gives as a centre and a radius, drawn in its group's colour."""
+
+    group: str
+    x: float
+    y: float
+    radius: float
+
+
+@dataclass(frozen=True, slots=True)
+class FaceMarks:
+    """One face: its box (left, top, width, height) when the vendor gives one, its landmark
+    groups and pupil circles."""
+
+    box: tuple[float, float, float, float] | None
+    groups: tuple[Group, ...]
+    circles: tuple[Circle, ...] = ()
+
+    @property
+    def point_count(self) -> int:
+        """How many landmark points the face has."""
+        return sum(len(group.points) for group in self.groups)
+
+
+@dataclass(frozen=True, slots=True)
+class Landmarks:
+    """Everything an answer says about where faces are: ``label`` names the landmark set
+    (``"landmark201"``, ``"106 points"``...)."""
+
+    operation: str
+    label: str
+    faces: tuple[FaceMarks, ...]
+
+    def group_names(self) -> tuple[str, ...]:
+        """Every group name, in order of first appearance: the order colours are given in."""
+        names: dict[str, None] = {}
+        for face in self.faces:
+            for group in face.groups:
+                names.setdefault(group.name, None)
+            for circle in face.circles:
+                names.setdefault(circle.group, None)
+        return tuple(names)
+
+    def colours(self) -> dict[str, Colour]:
+        """Group name -> colour, from :data:`PALETTE` in order (cycling past its end)."""
+        return {
+            name: PALETTE[index % len(PALETTE)] for index, name in enumerate(self.group_names())
+        }
+
+
+# --- reading each vendor's answer -------------------------------------------------------
+
+
+def _xy(value: Mapping[str, Any]) -> Point:
+    return float(value["x"]), float(value["y"])
+
+
+def _by_prefix(
+    named: Iterable[tuple[str, Point]], table: Sequence[tuple[str, tuple[str, ...]]]
+) -> tuple[Group, ...]:
+    """Named points sorted into groups by name prefix, groups in table order; a name no
+    prefix matches goes to ``other``. Longer prefixes must come first in the table."""
+    found: dict[str, list[Point]] = {name: [] for name, _ in table}
+    found["other"] = []
+    for name, point in named:
+        group = next(
+            (group for group, prefixes in table if name.startswith(prefixes)),
+            "other",
+        )
+        found[group].append(point)
+    return tuple(Group(name, tuple(points)) for name, points in found.items() if points)
+
+
+def _facepp_thousandlandmark(document: Mapping[str, Any]) -> tuple[str, list[FaceMarks]]:
+    face = document.get("face") or {}
+    if not face:
+        return "no face", []
+    rect = face["face_rectangle"]
+    groups: list[Group] = []
+    circles: list[Circle] = []
+    for name, values in face.get("landmark", {}).items():
+        # A group maps key -> point, except the pupil radius, a bare number of pixels.
+        groups.append(
+            Group(name, tuple(_xy(value) for value in values.values() if isinstance(value, dict)))
+        )
+        for key, value in values.items():
+            if key.endswith("_pupil_radius") and isinstance(value, int | float):
+                centre = values.get(key.removesuffix("_radius") + "_center")
+                if isinstance(centre, dict):
+                    circles.append(Circle(name, *_xy(centre), float(value)))
+    box = (rect["left"], rect["top"], rect["width"], rect["height"])
+    # Counted as the vendor counts: every key, the two pupil radii included (975 in all).
+    keys = sum(len(values) for values in face.get("landmark", {}).values())
+    return f"{keys} points", [FaceMarks(box, tuple(groups), tuple(circles))]
+
+
+# Face++ Detect names: contour_*, left_eyebrow_*, left_eye_*, ...; eyebrow before eye.
+_DETECT_GROUPS = (
+    ("contour", ("contour",)),
+    ("left_eyebrow", ("left_eyebrow",)),
+    ("right_eyebrow", ("right_eyebrow",)),
+    ("left_eye", ("left_eye",)),
+    ("right_eye", ("right_eye",)),
+    ("nose", ("nose",)),
+    ("mouth", ("mouth",)),
+)
+
+
+def _facepp_detect(document: Mapping[str, Any]) -> tuple[str, list[FaceMarks]]:
+    faces = []
+    sizes = set()
+    for entry in document.get("faces", []):
+        rect = entry["face_rectangle"]
+        marks = entry.get("landmark", {})
+        sizes.add(len(marks))
+        groups = _by_prefix(((name, _xy(value)) for name, value in marks.items()), _DETECT_GROUPS)
+        faces.append(FaceMarks((rect["left"], rect["top"], rect["width"], rect["height"]), groups))
+    sizes.discard(0)
+    label = f"{max(sizes)} points" if sizes else "no landmarks"
+    return label, faces
+
+
+# AILabTools names (Baidu's): eye_right_* is the subject's right eye, on the image left.
+_AILAB_GROUPS = (
+    ("cheek/chin", ("cheek", "chin")),
+    ("eyebrow_right", ("eyebrow_right",)),
+    ("eyebrow_left", ("eyebrow_left",)),
+    ("eye_right", ("eye_right",)),
+    ("eye_left", ("eye_left",)),
+    ("iris_right", ("iris_right",)),
+    ("iris_left", ("iris_left",)),
+    ("nose", ("nose",)),
+    ("mouth", ("mouth",)),
+    ("forehead", ("forehead",)),
+)
+# The legend says which side of the picture those names lie on.
+_SIDES = {
+    "eyebrow_right": "image left",
+    "eye_right": "image left",
+    "iris_left": "image left",
+    "eyebrow_left": "image right",
+    "eye_left": "image right",
+    "iris_right": "image right",
+}
+# landmark4 (seed 000 example): the image-left eye, the image-right eye, nose tip, mouth.
+_LANDMARK4 = ("eye (image left)", "eye (image right)", "nose tip", "mouth centre")
+
+
+@cache
+def _landmark72_names() -> tuple[str, ...]:
+    schema = contracts().schemas[contracts().operation("ailab.face_key_points").schemas["response"]]
+    names: list[str] = schema["$defs"]["landmark72"]["x-point-names"]
+    return tuple(names)
+
+
+def _ailab_face_key_points(document: Mapping[str, Any]) -> tuple[str, list[FaceMarks]]:
+    faces = []
+    labels = set()
+    for entry in document["result"]["face_list"]:
+        where = entry["location"]
+        box = (where["left"], where["top"], where["width"], where["height"])
+        groups: tuple[Group, ...] = ()
+        # The richest set present: every richer set holds the poorer ones' points.
+        for name in ("landmark201", "landmark150", "landmark72", "landmark4"):
+            if name not in entry:
+                continue
+            labels.add(name)
+            value = entry[name]
+            if name == "landmark4":
+                groups = tuple(
+                    Group(part, (_xy(point),))
+                    for part, point in zip(_LANDMARK4, value, strict=True)
+                )
+            else:
+                named = (
+                    zip(_landmark72_names(), map(_xy, value), strict=True)
+                    if isinstance(value, list)
+                    else ((key, _xy(point)) for key, point in value.items())
+                )
+                groups = _by_prefix(named, _AILAB_GROUPS)
+            break
+        faces.append(FaceMarks(box, groups))
+    label = ", ".join(sorted(labels)) or "no landmarks"
+    return label, faces
+
+
+# Seed 002 and the schema: 105 points per face, eyebrows 24, eyes 32, nose 6, mouth 34,
+# outer contour 9, in that order; pupils are [x, y, radius] image-left then image-right.
+_ADVANCED_PARTS = (("eyebrows", 24), ("eyes", 32), ("nose", 6), ("mouth", 34), ("contour", 9))
+
+
+def _ailab_face_analyzer_advanced(document: Mapping[str, Any]) -> tuple[str, list[FaceMarks]]:
+    data = document["data"]
+    count = data["face_count"]
+    per_face = sum(size for _, size in _ADVANCED_PARTS)
+    faces = []
+    for index in range(count):
+        left, top, width, height = data["face_rectangles"][4 * index : 4 * index + 4]
+        flat = data["landmarks"][2 * per_face * index : 2 * per_face * (index + 1)]
+        points = [(float(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
+        groups = []
+        start = 0
+        for name, size in _ADVANCED_PARTS:
+            groups.append(Group(name, tuple(points[start : start + size])))
+            start += size
+        pupils = data["pupils"][6 * index : 6 * index + 6]
+        circles = tuple(
+            Circle("pupils", float(pupils[i]), float(pupils[i + 1]), float(pupils[i + 2]))
+            for i in (0, 3)
+        )
+        faces.append(FaceMarks((left, top, width, height), tuple(groups), circles))
+    return "105 points", faces
+
+
+def _acedata_face_analyze(document: Mapping[str, Any]) -> tuple[str, list[FaceMarks]]:
+    # Ace Data gives no face box: only the nine groups of each face.
+    faces = [
+        FaceMarks(
+            None, tuple(Group(name, tuple(map(_xy, points))) for name, points in shape.items())
+        )
+        for shape in document["face_shape_set"]
+    ]
+    return "90 points", faces
+
+
+_READERS: dict[str, Callable[[Mapping[str, Any]], tuple[str, list[FaceMarks]]]] = {
+    "ailab.face_key_points": _ailab_face_key_points,
+    "ailab.face_analyzer_advanced": _ailab_face_analyzer_advanced,
+    "acedata.face_analyze": _acedata_face_analyze,
+    "facepp.thousandlandmark": _facepp_thousandlandmark,
+    "facepp.detect": _facepp_detect,
+}
+
+
+def _reader(operation: str) -> Callable[[Mapping[str, Any]], tuple[str, list[FaceMarks]]]:
+    op = contracts().operation(operation)  # UnknownOperationError for an unknown id
+    reader = _READERS.get(op.id)
+    if reader is None:
+        msg = f"{op.id} answers no landmarks: nothing to draw"
+        raise DrawError(msg, "operation")
+    return reader
+
+
+def landmarks(operation: str, response: Any) -> Landmarks:
+    """The faces, boxes and landmark groups of a success answer of ``operation`` (raw bytes,
+    text or parsed JSON). The answer is validated first: :class:`DrawError` names the first
+    broken rule of an answer that breaks the contract."""
+    reader = _reader(operation)
+    if isinstance(response, bytes | str):
+        try:
+            response = orjson.loads(response)
+        except orjson.JSONDecodeError as error:
+            msg = f"the response is not JSON: {error}"
+            raise DrawError(msg, "response") from None
+    report = validate(operation, "response", response)
+    if not report.valid:
+        msg = f"the response breaks the {operation} contract: {report.failures[0]}"
+        raise DrawError(msg, "response")
+    label, faces = reader(response)
+    return Landmarks(operation, label, tuple(faces))
+
+
+# --- asking the mock --------------------------------------------------------------------
+
+
+def _all_face_fields() -> str:
+    from face_contracts._invariants.ailab import FACE_FIELDS
+
+    return ",".join(field for field in FACE_FIELDS if field.startswith("landmark"))
+
+
+def default_request(operation: str, image_bytes: bytes) -> dict[str, Any]:
+    """The request document ``draw`` sends the mock: the picture as a file part (an image
+    URL for Ace Data Cloud, registered with the mock) and every landmark the operation can
+    return: return_landmark=all, every landmark face_field and 10 faces, return_landmark=2."""
+    op = contracts().operation(operation)
+    kind = _format(image_bytes)
+    part = {
+        "filename": f"image.{kind.lower()}",
+        "content_type": f"image/{kind.lower()}",
+        "base64": base64.b64encode(image_bytes).decode("ascii"),
+    }
+    if op.id == "ailab.face_key_points":
+        return {
+            "headers": {"ailabapi-api-key": "face-contracts-draw"},
+            "body": {"image": part, "face_field": _all_face_fields(), "max_face_num": "10"},
+        }
+    if op.id == "ailab.face_analyzer_advanced":
+        return {"headers": {"ailabapi-api-key": "face-contracts-draw"}, "body": {"image": part}}
+    if op.id == "acedata.face_analyze":
+        return {
+            "headers": {"authorization": "Bearer face-contracts-draw"},
+            "body": {"image_url": _IMAGE_URL},
+        }
+    credentials = {"api_key": "face-contracts-draw", "api_secret": "face-contracts-draw"}
+    if op.id == "facepp.thousandlandmark":
+        return {"body": {**credentials, "image_file": part, "return_landmark": "all"}}
+    if op.id == "facepp.detect":
+        return {"body": {**credentials, "image_file": part, "return_landmark": "2"}}
+    _reader(op.id)  # raises DrawError for an operation without landmarks
+    msg = f"no request is known for {op.id}"
+    raise DrawError(msg, "operation")
+
+
+def mock_answer(operation: str, image_bytes: bytes, *, mock: FaceMock | None = None) -> Any:
+    """The mock's parsed success answer for the picture (a fresh :class:`FaceMock` unless
+    one is given, whose settings, such as faces, then apply); :class:`DrawError` carries
+    the vendor error the mock answers instead, if any."""
+    from face_contracts.mock import FaceMock, encode_request
+
+    engine = mock if mock is not None else FaceMock()
+    request = default_request(operation, image_bytes)
+    if operation == "acedata.face_analyze":
+        engine.register_image(_IMAGE_URL, image_bytes)
+    answer = engine.handle(encode_request(operation, request))
+    answer.complete()
+    if answer.status != 200:
+        text = answer.body.decode("utf-8", errors="replace")
+        msg = f"the mock answered {operation} with HTTP {answer.status}: {text:.200}"
+        raise DrawError(msg, "image")
+    return answer.json()
+
+
+# --- painting ---------------------------------------------------------------------------
+
+
+def _format(image_bytes: bytes) -> str:
+    with _opened(image_bytes) as image:
+        return image.format or "PNG"
+
+
+def _open(image_bytes: bytes) -> Image.Image:
+    with _opened(image_bytes) as image:
+        try:
+            return image.convert("RGB")
+        except (OSError, ValueError) as error:  # a readable header over broken pixels
+            msg = f"not a picture Pillow can read: {error}"
+            raise DrawError(msg, "image") from None
+
+
+def _opened(image_bytes: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(image_bytes))
+    except UnidentifiedImageError:
+        msg = "not a picture Pillow can read (unknown format)"
+        raise DrawError(msg, "image") from None
+    except (OSError, ValueError) as error:
+        msg = f"not a picture Pillow can read: {error}"
+        raise DrawError(msg, "image") from None
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    # Pillow's bundled font: the same glyphs on every machine, so pictures are reproducible.
+    return ImageFont.load_default(size=size)
+
+
+def _radius(face: FaceMarks) -> int:
+    """Dots small enough that a dense set stays readable, large enough to see."""
+    if face.box is not None:
+        width = face.box[2]
+    else:
+        xs = [x for group in face.groups for x, _ in group.points]
+        width = max(xs) - min(xs) if xs else 0.0
+    return max(1, min(4, round(width / (6 * math.sqrt(max(1, face.point_count))))))
+
+
+def _dot(canvas: ImageDraw.ImageDraw, point: Point, radius: int, colour: Colour) -> None:
+    # Centred on the pixel that holds the point, so that pixel always has the group colour.
+    x, y = math.floor(point[0]), math.floor(point[1])
+    box = (x - radius, y - radius, x + radius, y + radius)
+    if radius == 1:
+        canvas.rectangle(box, fill=colour)
+    else:
+        canvas.ellipse(box, fill=colour)
+
+
+def _legend(
+    marks: Landmarks, colours: Mapping[str, Colour], height: int
+) -> tuple[Image.Image, int]:
+    """The legend panel and its font size: title, landmark set, then one swatch per group."""
+    size = max(11, min(24, round(height / 34)))
+    font, small = _font(size), _font(max(10, size - 2))
+    line = round(size * 1.5)
+    counts: dict[str, int] = {}
+    for face in marks.faces:
+        for group in face.groups:
+            counts.setdefault(group.name, len(group.points))
+    faces = len(marks.faces)
+    rows: list[tuple[Colour | None, str]] = [
+        (None, marks.operation),
+        (None, f"{marks.label}, {faces} face{'s' * (faces != 1)}"),
+    ]
+    notes = dict(_SIDES) if marks.operation == "ailab.face_key_points" else {}
+    circled = {circle.group for face in marks.faces for circle in face.circles}
+    for name in marks.group_names():
+        if name not in counts:
+            rows.append((colours[name], f"{name} (circles)"))
+            continue
+        note = [notes[name]] if name in notes else []
+        note += ["pupil circle"] if name in circled else []
+        rows.append((colours[name], f"{name} ({', '.join([str(counts[name]), *note])})"))
+    if any(face.box is not None for face in marks.faces):
+        rows.append((BOX_COLOUR, "face box"))
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    pad, swatch = size, size
+    text_width = max(
+        measure.textlength(text, font=font if colour is None else small) for colour, text in rows
+    )
+    width = int(pad * 2 + swatch + pad // 2 + text_width)
+    panel = Image.new("RGB", (width, max(height, pad * 2 + line * len(rows))), _PAPER)
+    canvas = ImageDraw.Draw(panel)
+    y = pad
+    for colour, text in rows:
+        if colour is None:
+            canvas.text((pad, y), text, fill=_INK, font=font)
+        else:
+            canvas.rectangle((pad, y, pad + swatch, y + swatch), fill=colour, outline=_INK, width=1)
+            canvas.text((pad + swatch + pad // 2, y), text, fill=_INK, font=small)
+        y += line
+    return panel, size
+
+
+def paint(image: Image.Image, marks: Landmarks) -> Image.Image:
+    """The picture with the faces' boxes, landmark dots and pupil circles, and the legend
+    panel on its right; the picture keeps its coordinates."""
+    colours = marks.colours()
+    picture = image.convert("RGB")
+    canvas = ImageDraw.Draw(picture)
+    line = max(1, round(min(picture.size) / 256))
+    for face in marks.faces:
+        if face.box is not None:
+            left, top, width, height = face.box
+            canvas.rectangle(
+                (left, top, left + width, top + height), outline=BOX_COLOUR, width=line
+            )
+    for face in marks.faces:
+        radius = _radius(face)
+        for group in face.groups:
+            for point in group.points:
+                _dot(canvas, point, radius, colours[group.name])
+    # Pupil circles last: the eye's own dots would hide them.
+    for face in marks.faces:
+        for circle in face.circles:
+            r = circle.radius
+            canvas.ellipse(
+                (circle.x - r, circle.y - r, circle.x + r, circle.y + r),
+                outline=colours[circle.group],
+                width=1,
+            )
+    panel, _ = _legend(marks, colours, picture.height)
+    out = Image.new("RGB", (picture.width + panel.width, max(picture.height, panel.height)), _PAPER)
+    out.paste(picture, (0, 0))
+    out.paste(panel, (picture.width, 0))
+    return out
+
+
+def draw(
+    operation: str,
+    image_bytes: bytes,
+    response: Any = None,
+    *,
+    mock: FaceMock | None = None,
+) -> Image.Image:
+    """The picture with ``operation``'s landmarks and face boxes drawn over it.
+
+    ``response`` is the answer to draw (raw bytes, text or parsed JSON, validated against
+    the contract first); without it the in-process mock is asked (``mock``, or a fresh
+    :class:`~face_contracts.mock.FaceMock`) for every landmark it can return. Raises
+    :class:`DrawError` for a picture Pillow cannot read, an answer that breaks the contract
+    or an error answer, and :class:`~face_contracts.UnknownOperationError`.
+    """
+    _reader(operation)
+    image = _open(image_bytes)
+    if response is None:
+        response = mock_answer(operation, image_bytes, mock=mock)
+    return paint(image, landmarks(operation, response))

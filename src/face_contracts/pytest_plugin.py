@@ -1,0 +1,405 @@
+"""The pytest plugin (``pytest11`` entry point ``face_contracts``, active once the package is
+installed): vendor-faithful mocks of the five operations as fixtures.
+
+- ``face_mock``: a real local HTTP server (pytest-httpserver) serving every vendor at its real
+  path; point a client at ``face_mock.url`` instead of the vendor's host. Works with any HTTP
+  client (httpx, requests, aiohttp, urllib, a subprocess).
+- ``face_mock_respx``: the same engine routed in-process with respx at the vendors' own hosts
+  (``www.ailabapi.com``, ``api.acedata.cloud``, ``api-cn``/``api-us.faceplusplus.com``) plus
+  any host added, so unchanged httpx client code is mocked.
+- ``face_mock_server``: the session's server behind ``face_mock`` (one per xdist worker).
+
+Both mock fixtures are a :class:`~face_contracts.mock.FaceMock` (``set_faces``,
+``force_error``, ``add_fault``, ``set_credentials``, ``register_image``, ``configure``,
+``calls``, ``assert_called``, ``journal``, ``reset``), fresh for each test and configured by
+the ``@pytest.mark.face_mock(...)`` marker. A request that reaches no operation (a wrong
+path or method) fails the test at teardown with its near misses, unless the marker says
+``allow_unmatched=True``; requests that reach an operation are answered as the vendor
+answers them, errors included, and never fail a test by themselves. When a test fails, its
+report gets a section listing every call the mock answered, and what the contract expected
+of each refused request.
+
+Hypothesis: function-scoped fixtures are not reset between the examples ``@given`` runs in
+one test. Suppress the health check and call ``face_mock.reset()`` first in each example; it
+forgets the journal, counters, issued face_tokens and fixture-method settings, and returns
+to the marker's configuration::
+
+    @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(...)
+    def test_client(face_mock, ...):
+        face_mock.reset()
+        ...
+
+This module imports only pytest: the engine and transports are imported by the fixtures
+that need them, so a session that uses no mock does not pay for them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Generator, Iterator, Mapping
+    from pathlib import Path
+
+    from face_contracts.mock import FaceMock, MockConfig
+    from face_contracts.mock.transports import MockServer, RoutedFaceMock, ServedFaceMock
+
+__all__ = [
+    "MARKER_SETTINGS",
+    "face_mock",
+    "face_mock_respx",
+    "face_mock_server",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_runtest_makereport",
+]
+
+# The keyword arguments the face_mock marker takes: the mock's settings (MockConfig fields)...
+_CONFIG_SETTINGS = (
+    "faces",
+    "operation_faces",
+    "errors",
+    "faults",
+    "credentials",
+    "credits",
+    "rate_per_second",
+    "concurrency",
+    "strict_urls",
+    "images",
+    "journal_limit",
+    "recordings",
+)
+# ...and the fixtures' own.
+_FIXTURE_SETTINGS = ("hosts", "allow_unmatched")
+MARKER_SETTINGS: tuple[str, ...] = _CONFIG_SETTINGS + _FIXTURE_SETTINGS
+"""Every keyword argument ``@pytest.mark.face_mock(...)`` accepts."""
+
+_ERROR_KEYS = frozenset({"code", "operation", "credential", "nth", "times", "details"})
+_FIXTURES = ("face_mock", "face_mock_respx")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ``face-contracts`` option group and the ``face_mock_*`` ini keys."""
+    group = parser.getgroup("face-contracts", "face-contracts vendor mocks")
+    group.addoption(
+        "--face-mock-host",
+        dest="face_mock_host",
+        default=None,
+        metavar="HOST",
+        help="address the face_mock server listens on (ini face_mock_host; default 127.0.0.1)",
+    )
+    group.addoption(
+        "--face-mock-port",
+        dest="face_mock_port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="port of the face_mock server; 0 picks a free one (ini face_mock_port; default 0)."
+        " Under pytest-xdist worker N listens on PORT+N.",
+    )
+    parser.addini("face_mock_host", "address the face_mock server listens on", default="127.0.0.1")
+    parser.addini("face_mock_port", "port of the face_mock server (0: a free port)", default="0")
+    parser.addini(
+        "face_mock_strict_urls",
+        "an image URL that is neither registered nor on loopback gets the vendor's download "
+        "failure instead of the bundled face picture",
+        type="bool",
+        default=False,
+    )
+    parser.addini(
+        "face_mock_hosts",
+        "more hosts (one per line) that face_mock_respx answers, besides the vendors' own",
+        type="linelist",
+        default=[],
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker, so that ``--strict-markers`` accepts it."""
+    config.addinivalue_line(
+        "markers",
+        "face_mock(faces=None, operation_faces={}, errors=[], faults=[], credentials={}, "
+        "credits=None, rate_per_second=None, concurrency=None, strict_urls=False, images={}, "
+        "journal_limit=256, recordings=None, hosts=[], allow_unmatched=False): configure the "
+        "face_mock and "
+        "face_mock_respx fixtures for this test. errors: codes or {code, operation, "
+        "credential, nth, times, details}; faults: {operation, delay, drop, status, nth, "
+        "times}; credentials: {ailab: [keys], acedata: [tokens], facepp: [(key, secret)]}; "
+        "images: {url: bytes or path}; recordings: a folder of recorded answers; paths are "
+        "relative to the test file; hosts: more hosts for face_mock_respx; "
+        "allow_unmatched: requests to unknown paths do not fail the test.",
+    )
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def face_mock_server(pytestconfig: pytest.Config) -> Iterator[MockServer]:
+    """The session's mock server (pytest-httpserver, threaded), started once per session,
+    which under pytest-xdist means once per worker: each worker process has its own server
+    on its own port, so parallel tests never share mock state. ``face_mock`` installs each
+    test's fresh mock on it; use ``face_mock`` in tests."""
+    from face_contracts.mock.transports import MockServer
+
+    host = pytestconfig.getoption("face_mock_host") or pytestconfig.getini("face_mock_host")
+    port_option = pytestconfig.getoption("face_mock_port")
+    port_text = pytestconfig.getini("face_mock_port") if port_option is None else port_option
+    try:
+        port = int(port_text)
+    except ValueError:
+        msg = f"face-contracts: face_mock_port must be a port number, not {port_text!r}"
+        raise pytest.UsageError(msg) from None
+    worker = getattr(pytestconfig, "workerinput", {}).get("workerid", "")
+    if port and worker.startswith("gw"):
+        port += int(worker[2:])  # one fixed port per xdist worker
+    server = MockServer(host=host, port=port)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def face_mock(
+    face_mock_server: MockServer, request: pytest.FixtureRequest
+) -> Iterator[ServedFaceMock]:
+    """A fresh :class:`~face_contracts.mock.FaceMock` served on the session's local server:
+    ``face_mock.url`` is its base URL (``http://127.0.0.1:PORT``). Configured by the
+    ``face_mock`` marker; ``reset()`` returns to the marker's configuration. At teardown, a
+    request that reached no operation, or an error inside the server, fails the test."""
+    from face_contracts.mock.transports import ServedFaceMock
+
+    settings = _marker_settings(request)
+    mock = ServedFaceMock(face_mock_server, _base_config(request.config))
+    _configure(mock, settings, request.path.parent)
+    previous = face_mock_server.mock
+    face_mock_server.clear()  # pytest-httpserver's log and errors: bounded per test
+    face_mock_server.mock = mock
+    try:
+        yield mock
+    finally:
+        face_mock_server.mock = previous
+    errors = face_mock_server.errors()
+    face_mock_server.clear()
+    if errors:
+        import traceback
+
+        details = "\n".join("".join(traceback.format_exception(e)).rstrip() for e in errors)
+        pytest.fail(f"face-contracts: the mock server failed while answering:\n{details}")
+    _check_unmatched(mock, settings)
+
+
+@pytest.fixture
+def face_mock_respx(request: pytest.FixtureRequest) -> Iterator[RoutedFaceMock]:
+    """A fresh :class:`~face_contracts.mock.FaceMock` answering httpx requests in-process at
+    the vendors' hosts, the ini ``face_mock_hosts`` and the marker's ``hosts``; ``.router``
+    is the respx router, ``.add_host(host)`` serves one more host. Other hosts are refused
+    as respx refuses them (``AllMockedAssertionError``); loopback hosts pass through, so
+    ``face_mock`` and local picture servers still work alongside. Configured by the
+    ``face_mock`` marker; ``reset()`` returns to the marker's configuration."""
+    from face_contracts.mock.transports import VENDOR_HOSTS, RoutedFaceMock
+
+    settings = _marker_settings(request)
+    hosts = [
+        *VENDOR_HOSTS,
+        *request.config.getini("face_mock_hosts"),
+        *_as_list(settings.get("hosts", [])),
+    ]
+    mock = RoutedFaceMock(_base_config(request.config), hosts=hosts)
+    _configure(mock, settings, request.path.parent)
+    with mock.router:
+        yield mock
+    _check_unmatched(mock, settings)
+
+
+# --- reports --------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failing test that used a mock fixture reports what the mock received."""
+    del call
+    report = yield
+    funcargs: Mapping[str, Any] = getattr(item, "funcargs", {})
+    if report.when == "call" and report.failed:
+        for name in _FIXTURES:
+            mock = funcargs.get(name)
+            if mock is not None:
+                from face_contracts.mock.transports import journal_report
+
+                report.sections.append((f"face-contracts {name}", journal_report(mock.journal)))
+    return report
+
+
+# --- the marker -----------------------------------------------------------------------------
+
+
+def _marker_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The face_mock markers' settings (module, class, function), the closest last so that
+    it wins; errors, faults and hosts accumulate, tables merge."""
+    settings: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("face_mock"))):
+        if marker.args:
+            _usage(f"the marker takes keyword arguments only, got {marker.args!r}")
+        unknown = sorted(set(marker.kwargs) - set(MARKER_SETTINGS))
+        if unknown:
+            _usage(
+                f"unknown argument(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(MARKER_SETTINGS))}"
+            )
+        for name, value in marker.kwargs.items():
+            if name in ("errors", "faults", "hosts"):
+                settings[name] = [*settings.get(name, []), *_as_list(value)]
+            elif isinstance(value, dict) and isinstance(settings.get(name), dict):
+                settings[name] = {**settings[name], **value}  # credentials, images...
+            else:
+                settings[name] = value
+    return settings
+
+
+def _usage(message: str) -> None:
+    pytest.fail(f"face-contracts: @pytest.mark.face_mock: {message}", pytrace=False)
+
+
+def _as_list(value: Any) -> list[Any]:
+    """One item or several: a string or a mapping is one item."""
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        return [value]
+    return list(value)
+
+
+def _base_config(config: pytest.Config) -> MockConfig:
+    from face_contracts.mock import MockConfig
+
+    return MockConfig(strict_urls=bool(config.getini("face_mock_strict_urls")))
+
+
+def _configure(mock: FaceMock, settings: Mapping[str, Any], here: Path) -> None:
+    """Apply the marker's settings through the mock's own methods (which check them), then
+    make them the configuration ``reset()`` returns to. Relative paths start at ``here``,
+    the test file's folder."""
+    from face_contracts.errors import FaceContractsError
+
+    problem = None
+    for name, value in settings.items():
+        try:
+            _apply(mock, name, value, here)
+        except (FaceContractsError, TypeError, ValueError) as error:
+            problem = f"{name}={value!r}: {error}"
+            break
+    if problem is not None:  # reported outside the handler: no chained traceback
+        _usage(problem)
+    mock.base_config = mock.config
+
+
+def _apply(mock: FaceMock, name: str, value: Any, here: Path) -> None:
+    if name in _FIXTURE_SETTINGS:
+        return
+    if name == "faces":
+        mock.set_faces(value)
+    elif name == "operation_faces":
+        for operation, faces in dict(value).items():
+            mock.set_faces(faces, operation=operation)
+    elif name == "errors":
+        for error in _as_list(value):
+            _force(mock, error)
+    elif name == "faults":
+        for fault in _as_list(value):
+            if not isinstance(fault, dict):
+                msg = "a fault is a dict of operation, delay, drop, status, nth, times"
+                raise TypeError(msg)
+            mock.add_fault(**fault)
+    elif name == "credentials":
+        _credentials(mock, dict(value))
+    elif name == "images":
+        for url, data in dict(value).items():
+            mock.register_image(url, _image_bytes(data, here))
+    elif name == "recordings":
+        mock.configure(recordings=_recordings(value, here))
+    else:  # credits, rate_per_second, concurrency, strict_urls, journal_limit: plain values
+        mock.configure(**{name: value})
+
+
+def _force(mock: FaceMock, error: Any) -> None:
+    if isinstance(error, str):
+        mock.force_error(error)
+        return
+    if not isinstance(error, dict) or "code" not in error:
+        msg = "an error is a code or a dict with a code"
+        raise TypeError(msg)
+    unknown = sorted(set(error) - _ERROR_KEYS)
+    if unknown:
+        msg = f"unknown error key(s) {', '.join(unknown)}; known: {', '.join(sorted(_ERROR_KEYS))}"
+        raise TypeError(msg)
+    details: dict[str, Any] = {str(k): str(v) for k, v in dict(error.get("details", {})).items()}
+    mock.force_error(
+        error["code"],
+        operation=error.get("operation"),
+        credential=error.get("credential"),
+        nth=error.get("nth"),
+        times=error.get("times"),
+        **details,
+    )
+
+
+def _credentials(mock: FaceMock, value: dict[str, Any]) -> None:
+    unknown = sorted(set(value) - {"ailab", "acedata", "facepp"})
+    if unknown:
+        msg = f"unknown vendor(s) {', '.join(unknown)}; known: acedata, ailab, facepp"
+        raise TypeError(msg)
+    facepp: list[tuple[str, str]] | None = None
+    if "facepp" in value:
+        facepp = []
+        for pair in _as_list(value["facepp"]):
+            key, secret = pair.split(":", 1) if isinstance(pair, str) else pair
+            facepp.append((str(key), str(secret)))
+    mock.set_credentials(
+        ailab=_strings(value.get("ailab")), acedata=_strings(value.get("acedata")), facepp=facepp
+    )
+
+
+def _strings(value: Any) -> list[str] | None:
+    return None if value is None else [str(item) for item in _as_list(value)]
+
+
+def _image_bytes(data: Any, here: Path) -> bytes:
+    """Picture bytes, or the contents of the file at a path."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, (str, os.PathLike)):
+        return (here / data).read_bytes()
+    msg = f"an image is bytes or a file path, not {type(data).__name__}"
+    raise TypeError(msg)
+
+
+def _recordings(value: Any, here: Path) -> tuple[Any, ...]:
+    """Recordings from a folder (loaded and checked as the server's TOML file loads them),
+    or already loaded ones."""
+    if isinstance(value, (str, os.PathLike)):
+        from face_contracts.mock import config_from_mapping
+
+        folder = (here / value).resolve()
+        return tuple(config_from_mapping({"recordings": "."}, base_dir=folder).recordings)
+    return tuple(_as_list(value))
+
+
+def _check_unmatched(mock: FaceMock, settings: Mapping[str, Any]) -> None:
+    if settings.get("allow_unmatched"):
+        return
+    from face_contracts.mock.transports import unmatched_report
+
+    message = unmatched_report(mock.journal)
+    if message is not None:
+        hint = (
+            "If the test means to call unknown paths, mark it "
+            "@pytest.mark.face_mock(allow_unmatched=True)."
+        )
+        pytest.fail(f"{message}\n{hint}", pytrace=False)
