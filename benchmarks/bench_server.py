@@ -5,8 +5,9 @@ Workload: the Face++ dense-landmark call, a multipart POST of a real face photo 
 each on a free loopback port: the floor (a raw ASGI app on uvicorn that reads the body and
 answers fixed bytes), ``face-contracts serve``, WireMock 3 (npm ``wiremock``, its bundled
 jar on Java) and Prism 5 (npm ``@stoplight/prism-cli``) serving the same fixed answer. Each
-gets a warm-up, then wrk (2 threads, 16 connections, 10 s, --latency). Targets (issue 5):
-face-contracts at least 40% of the floor's requests per second, 5x WireMock, 100x Prism.
+gets a 10 s warm-up (WireMock's JIT needs it), then wrk (2 threads, 16 connections, 10 s,
+--latency). Targets (issue 5): face-contracts at least 40% of the floor's requests per
+second, 5x WireMock, 100x Prism.
 
     python benchmarks/bench_server.py [--write] [--only floor,face-contracts,wiremock,prism]
 
@@ -546,7 +547,9 @@ def main() -> None:
         "--write", action="store_true", help="record the results in benchmarks/README.md"
     )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run (10)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds (3)")
+    parser.add_argument(
+        "--warmup", type=float, default=10.0, help="warm-up seconds (10: the JVM's JIT needs it)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument(
@@ -560,6 +563,8 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown servers: {', '.join(unknown)}")
 
+    # A SIGTERM unwinds like Ctrl-C, so the finally blocks stop every server started here.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     wrk = ensure_wrk()
     ensure_uvicorn()
     npm_problem = ensure_npm_peers() if {"wiremock", "prism"} & set(chosen) else None

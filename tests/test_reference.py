@@ -41,7 +41,7 @@ def test_every_fixture_and_marker_argument_is_listed() -> None:
     )
     assert marker is not None
     arguments = re.findall(r"([a-z_]+)=", marker.group(1))
-    assert len(arguments) >= 10, arguments  # noqa: PLR2004
+    assert len(arguments) >= 10, arguments
     for name in arguments:
         assert f"| `{name}` |" in REFERENCE, name
 

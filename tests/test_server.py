@@ -306,3 +306,16 @@ def test_readme_curl_examples_work() -> None:
                 assert status == b"200", f"{example}: {body[:300]!r}"
             else:  # a vendor call may show the error forced above, never a server fault
                 assert int(status) < 500, f"{example}: {body[:300]!r}"
+
+
+def test_an_engine_failure_becomes_the_vendors_internal_error() -> None:
+    class Broken(FaceMock):
+        def handle(self, request: object) -> object:  # type: ignore[override]
+            raise RuntimeError("a bug")
+
+    http = AsgiClient(MockApp(Broken()))
+    answer = http.post("/facepp/v3/detect", data={"api_key": "k"})
+    assert (answer.status_code, answer.json()["error_message"]) == (500, "INTERNAL_ERROR")
+    assert validate("facepp.detect", "error", answer.content, status=500).valid
+    ace = http.post("/face/analyze", json={})
+    assert (ace.status_code, ace.json()["error"]["code"]) == (500, "api_error")

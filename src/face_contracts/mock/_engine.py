@@ -247,6 +247,20 @@ class Engine:
             raise
         return parsed, _Answer(200, "application/json", body), release
 
+    def internal_error(self, operation: str | None, request: HttpRequest) -> HttpResponse:
+        """The vendor's documented internal error, for a transport that caught a failure of
+        the engine itself."""
+        codes = {
+            "facepp": "INTERNAL_ERROR",
+            "ailab": "SERVICE_INTERNAL_ERROR",
+            "acedata": "api_error",
+        }
+        if operation is None:
+            return HttpResponse(500, "text/plain", b"face-contracts mock: internal error")
+        response = _encode(self._error(operation, codes[operation.split(".", 1)[0]]))
+        self._record(operation, request, ParsedBody(kind="unread"), response)
+        return response
+
     def too_large(self, operation: str | None, request: HttpRequest) -> HttpResponse:
         """The vendor's answer to a body over :func:`body_limit`, given without reading it."""
         if operation is None:
@@ -318,7 +332,19 @@ class Engine:
         self, operation: str, fields: Mapping[str, str], files: Mapping[str, FilePart]
     ) -> tuple[Scene, dict[str, Any]]:
         request_body: dict[str, Any] = {k: v for k, v in fields.items() if k not in _SECRET_FIELDS}
-        token = fields.get("face_token")
+        for source in ("face_token", "image_base64", "image_url"):
+            # A source sent empty is a malformed argument, not an absent one.
+            if source in fields and not fields[source].strip():
+                raise _Refusal(self._error(operation, "BAD_ARGUMENTS", field=source))
+        url = fields.get("image_url")
+        if url is not None and not _matches(
+            flat_at(operation, "request", ("body", "image_url")), url
+        ):
+            raise _Refusal(self._error(operation, "INVALID_IMAGE_URL"))
+        token = fields.get("face_token", "").strip()
+        if token and not re.fullmatch(r"[A-Za-z0-9_-]+", token):
+            # Not something the service could have issued; echoing it would mangle the answer.
+            raise _Refusal(self._error(operation, "BAD_ARGUMENTS", field="face_token"))
         if operation == "facepp.thousandlandmark" and token:
             with self._lock:
                 known = self._tokens.get(token)
@@ -522,7 +548,16 @@ class Engine:
         face; in strict mode an unknown URL is the vendor's download failure."""
         if url in self.config.images:
             return self.config.images[url]
-        host = (urlsplit(url).hostname or "").lower()
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:  # not a URL at all (e.g. a broken IPv6 host): a bad argument
+            if operation.startswith("acedata."):
+                answer = self._error(
+                    operation, "bad_request", message="image_url is not a valid URL"
+                )
+            else:
+                answer = self._error(operation, "INVALID_IMAGE_URL")
+            raise _Refusal(answer) from None
         if host in ("localhost", "::1") or host.startswith("127."):
             import httpx
 
