@@ -22,7 +22,7 @@ from face_contracts.mock import ConfigError, FaceMock
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["ServeOptions", "run"]
+__all__ = ["ServeOptions", "loopback_host", "run"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class ServeOptions:
     access_log: bool = False
 
 
-def _loopback(host: str) -> bool:
+def loopback_host(host: str) -> bool:
+    """Whether a host name or address is this machine (localhost, 127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:
@@ -90,7 +91,7 @@ def run(options: ServeOptions) -> int:
     if options.workers < 1:
         msg = "--workers must be at least 1"
         raise ValueError(msg)
-    if not _loopback(options.host) and not options.admin_token:
+    if not loopback_host(options.host) and not options.admin_token:
         msg = (
             f"--host {options.host} exposes the admin API beyond this machine: "
             "give --admin-token (or FACE_CONTRACTS_ADMIN_TOKEN)"

@@ -8,7 +8,6 @@ that serves the mock's admin API (``/__admin/``) gets each case's scene set thro
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 import time
@@ -101,13 +100,9 @@ class Target:
 
 def is_loopback(url: str) -> bool:
     """Whether ``url`` points at this machine (localhost, 127.0.0.0/8, ::1)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    from face_contracts._serve import loopback_host
+
+    return loopback_host((urlsplit(url).hostname or "").lower())
 
 
 def resolve_targets(
