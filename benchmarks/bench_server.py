@@ -56,9 +56,10 @@ PHOTO_SIZE = (1280, 960)
 PHOTO_BYTES = 160_000
 PHOTO_QUALITY = 90
 LANDMARK_KEYS = 975
-SERVERS = ("floor", "face-contracts", "wiremock", "prism")
+SERVERS = ("floor", "face-contracts", "face-contracts-workers", "wiremock", "prism")
 COMMAND = "python benchmarks/bench_server.py --write"
 TARGETS = {"floor": 0.40, "wiremock": 5.0, "prism": 100.0}
+WORKERS = [2]  # the face-contracts-workers row: serve --workers N; set from the command line
 
 
 def log(message: str) -> None:
@@ -517,6 +518,18 @@ def report(results: dict[str, Result], workload: Workload, args: argparse.Namesp
         else:
             verdicts.append(f"at least {target:g}× {other.label}: {ratio:,.1f}× ({met})")
     lines += ["", "Targets (issue 5): " + "; ".join(verdicts) + "."]
+    scaled = results.get("face-contracts-workers")
+    if scaled is not None and scaled.rps:
+        peers = [
+            f"{scaled.rps / other.rps:,.1f}× {other.label}"
+            for other in (results.get("wiremock"), results.get("prism"))
+            if other is not None and other.rps
+        ]
+        lines.append(
+            f"With `--workers {WORKERS[0]}` (WireMock serves from a thread pool on both cores, "
+            f"the floor and face-contracts above from one process): {_number(scaled.rps)} "
+            f"req/s, " + ", ".join(peers) + "."
+        )
     lines.append(
         "Only face-contracts reads the form, checks the credentials and the picture and "
         "builds the answer; the floor, WireMock and Prism answer the same fixed bytes "
@@ -551,6 +564,12 @@ def main() -> None:
         "--warmup", type=float, default=10.0, help="warm-up seconds (10: the JVM's JIT needs it)"
     )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="workers of the extra face-contracts row (2: one per core)",
+    )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument(
         "--only",
@@ -558,6 +577,7 @@ def main() -> None:
         help=f"comma-separated subset of {', '.join(SERVERS)}",
     )
     args = parser.parse_args()
+    WORKERS[0] = args.workers
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SERVERS))
     if unknown:
@@ -586,6 +606,11 @@ def main() -> None:
             "face-contracts serve",
             "parses the form, checks credentials and picture (SHA-256 each request, decoded "
             "once per distinct picture), answers the full document",
+        ),
+        "face-contracts-workers": Result(
+            "face-contracts-workers",
+            f"face-contracts serve --workers {WORKERS[0]}",
+            "the same, in worker processes sharing the port",
         ),
         "wiremock": Result(
             "wiremock",
@@ -621,8 +646,9 @@ def main() -> None:
                     "--body",
                     str(workload.answer),
                 ]
-            elif name == "face-contracts":
+            elif name in ("face-contracts", "face-contracts-workers"):
                 command = [sys.executable, "-m", "face_contracts", "serve", "--port", str(port)]
+                command += ["--workers", str(WORKERS[0] if name.endswith("workers") else 1)]
                 probe = _run([*command[:4], "--help"], timeout=60)
                 if probe.returncode != 0:
                     result.problem = "did not run: 'face-contracts serve' is not available"
