@@ -14,6 +14,7 @@ from face_contracts import operations, validate
 from face_contracts.images import encode_image, truncate_image
 from face_contracts.mock import FaceMock, HttpRequest
 
+from .conftest import png_bomb
 from .test_server import serving
 
 PATHS = {op.id: op.path for op in operations()}
@@ -224,20 +225,7 @@ def test_wrong_methods_and_unknown_paths(operation: str) -> None:
 
 
 def test_decompression_bomb_in_every_image_operation() -> None:
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    bomb = (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 60_000, 60_000, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 4096))
-        + chunk(b"IEND", b"")
-    )
+    bomb = png_bomb(60_000, 4096)  # declares 60000 x 60000 pixels
     for operation, name in (
         ("facepp.detect", b"image_file"),
         ("ailab.face_key_points", b"image"),

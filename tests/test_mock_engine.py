@@ -16,6 +16,8 @@ from face_contracts.images import encode_image
 from face_contracts.mock import FaceMock, HttpRequest, HttpResponse, encode_request
 from face_contracts.strategies import documents, invalid_documents
 
+from .conftest import png_bomb
+
 OPERATIONS = [op.id for op in operations()]
 PICTURE = encode_image("JPEG", 640, 480, seed=3, faces=((200, 100, 220, 250),))
 UNIFORM = encode_image("PNG", 300, 300, uniform=True)
@@ -480,21 +482,7 @@ def test_bad_pictures_get_the_vendors_error(
 
 
 def test_decompression_bomb_is_refused_without_decoding() -> None:
-    import struct
-    import zlib
-
-    # A PNG header that declares 100000 x 100000 pixels, with a tiny compressed body.
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    bomb = (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
-        + chunk(b"IEND", b"")
-    )
+    bomb = png_bomb(100_000, 1000)  # declares 100000 x 100000 pixels
     part = {
         "filename": "bomb.png",
         "content_type": "image/png",

@@ -104,12 +104,11 @@ def run(options: ServeOptions) -> int:
         overrides["faces"] = options.faces
     config = settings_from_file(options.config) if options.config else None
     try:
-        from face_contracts.mock import MockConfig, config_from_mapping
+        from face_contracts.mock import MockConfig, setting_changes
 
         base = config or MockConfig()
         if overrides:
-            parsed = config_from_mapping(overrides)
-            base = base.merged(**{name: getattr(parsed, name) for name in overrides})
+            base = base.merged(**setting_changes(overrides))
     except ConfigError as error:
         raise ValueError(str(error)) from None
 

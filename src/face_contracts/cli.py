@@ -257,8 +257,7 @@ def _read(path: Path) -> bytes:
 
 def _validate(args: argparse.Namespace) -> int:
     op = contracts().operation(args.operation)
-    schema_id = op.schema_id(args.kind, args.variant)  # raises for an unknown kind or variant
-    del schema_id
+    op.schema_id(args.kind, args.variant)  # an unknown kind or variant is a usage error
     request = None
     if args.request is not None:
         try:

@@ -8,8 +8,6 @@ framework, because every microsecond of the request path is measured against a f
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hmac
 import logging
 import os
@@ -28,6 +26,7 @@ from face_contracts.mock import (
     body_limit,
     config_from_mapping,
     config_to_json,
+    setting_changes,
 )
 
 if TYPE_CHECKING:
@@ -170,9 +169,7 @@ class MockApp:
     def change_config(self, body: bytes, query: str) -> tuple[int, Any]:
         """POST /__admin/config: merge settings (the TOML keys, as JSON) until the next reset."""
         del query
-        changes = config_from_mapping(_object(body))
-        given = {name: getattr(changes, name) for name in _object(body)}
-        self.mock.configure(**given)
+        self.mock.configure(**setting_changes(_object(body)))
         return 200, config_to_json(self.mock.config)
 
     def errors(self, body: bytes, query: str) -> tuple[int, Any]:
@@ -409,16 +406,5 @@ def app_from_environment() -> MockApp:
     config = settings_from_file(settings["config"]) if settings.get("config") else MockConfig()
     overrides = settings.get("overrides", {})
     if overrides:
-        config = config.merged(
-            **{k: v for k, v in config_from_mapping(overrides).__dict__.items() if k in overrides}
-        )
+        config = config.merged(**setting_changes(overrides))
     return MockApp(FaceMock(config), admin_token=settings.get("admin_token"))
-
-
-def decode_picture(text: str) -> bytes:
-    """Base64 picture bytes from an admin request."""
-    try:
-        return base64.b64decode(text, validate=True)
-    except binascii.Error:
-        msg = "not valid base64"
-        raise ValueError(msg) from None

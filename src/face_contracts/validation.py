@@ -18,8 +18,8 @@ import msgspec
 import orjson
 
 from face_contracts._invariants import Context, applicable_rules, run_invariants
-from face_contracts.contracts import KINDS, contracts
-from face_contracts.errors import ContractViolationError, UnknownKindError
+from face_contracts.contracts import contracts
+from face_contracts.errors import ContractViolationError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -115,8 +115,6 @@ def validate(
     """
     loaded = contracts()
     op = loaded.operation(operation)
-    if kind not in KINDS:
-        raise UnknownKindError(kind, KINDS)
     schema_id = op.schema_id(kind, variant)
     compiled = loaded.compiled(schema_id)
 

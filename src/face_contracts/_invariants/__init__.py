@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from face_contracts.contracts import Operation
     from face_contracts.validation import Failure
 
-__all__ = ["Context", "applicable_rules", "invariant", "registered", "run_invariants"]
+__all__ = ["Context", "applicable_rules", "invariant", "run_invariants"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +55,6 @@ def invariant(
         return rule
 
     return register
-
-
-def registered(operation: str, kind: str) -> tuple[str, ...]:
-    """Names of the rules that apply to one operation and kind."""
-    _load_rules()
-    return tuple(name for name, _, _ in _RULES.get((operation, kind), ()))
 
 
 def applicable_rules(operation: str, kind: str, context: Context) -> list[tuple[str, Rule]]:

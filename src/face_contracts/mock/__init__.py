@@ -25,6 +25,7 @@ from face_contracts.mock._config import (
     MockConfig,
     config_from_mapping,
     config_to_json,
+    setting_changes,
 )
 from face_contracts.mock._engine import Engine, JournalEntry, body_limit
 from face_contracts.mock._http import HttpRequest, HttpResponse, encode_request
@@ -48,6 +49,7 @@ __all__ = [
     "config_from_mapping",
     "config_to_json",
     "encode_request",
+    "setting_changes",
 ]
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "MockConfig",
     "config_from_mapping",
     "config_to_json",
+    "setting_changes",
 ]
 
 Box = tuple[int, int, int, int]  # left, top, width, height
@@ -298,6 +299,13 @@ def _fault(index: int, item: Any) -> Fault:
         item.get("nth"),
         item.get("times"),
     )
+
+
+def setting_changes(data: Mapping[str, Any], *, base_dir: Path | None = None) -> dict[str, Any]:
+    """The settings named in plain data, checked by :func:`config_from_mapping`, as keyword
+    arguments for :meth:`MockConfig.merged` (the settings ``data`` does not name stay)."""
+    parsed = config_from_mapping(data, base_dir=base_dir)
+    return {name: getattr(parsed, name) for name in data}
 
 
 def config_to_json(config: MockConfig) -> dict[str, Any]:

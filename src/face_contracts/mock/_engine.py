@@ -437,8 +437,8 @@ class Engine:
                 )
             )
         fields = parsed.fields
+        schema = flat_at(operation, "request", ("body",))
         for name, value in fields.items():
-            schema = flat_at(operation, "request", ("body",))
             if name in schema.get("properties", {}) and not _matches(
                 flat_at(operation, "request", ("body", name)), value
             ):
