@@ -352,8 +352,49 @@ def render(template: dict[str, Any]) -> str:
         lines.extend(f"      {item}," for item in items[:-1])
         lines.append(f"      {items[-1]}")
         lines.append(f"    {closing}{',' if index < len(groups) - 1 else ''}")
-    lines += ["  }", "}"]
+    lines.append("  },")
+    lines.append('  "anchors": [')
+    sets = template["anchors"]
+    for index, anchor_set in enumerate(sets):
+        lines.append(f"    {json.dumps(anchor_set)}{',' if index < len(sets) - 1 else ''}")
+    lines += ["  ]", "}"]
     return "\n".join(lines) + "\n"
+
+
+# The points a detected face is measured at, in the model's face units: a renderer fits each
+# template to a detected face by these (least squares), so eyes land on eyes and mouths on
+# mouths. Names say the IMAGE side; the eyes are the pupils (iris centres).
+ANCHORS: dict[str, Point] = {
+    "image_left_eye": (0.265, 0.425 - 0.15 * 0.024),
+    "image_right_eye": (0.735, 0.425 - 0.15 * 0.024),
+    "nose_tip": (0.5, 0.59),
+    "image_left_mouth_corner": (0.5 - 0.195, 0.78),
+    "image_right_mouth_corner": (0.5 + 0.195, 0.78),
+}
+ANCHORS_NOTE = (
+    "anchors: which template points a detected face's anchors are (ANCHORS in "
+    "scripts/build_landmark_templates.py): each set names the groups it places and, per "
+    "anchor, the 'group/key' (or 'group/index') points whose mean is that anchor; a face "
+    "found by the detector is placed by the least-squares affine map from these points to "
+    "the detected ones"
+)
+
+
+def anchor_set(
+    groups: dict[str, Any], placed: list[str], refs: dict[str, list[str]]
+) -> dict[str, Any]:
+    """One anchor set, checked: every reference exists and sits at the model's anchor."""
+    if set(refs) != set(ANCHORS):
+        raise ValueError(f"anchors {sorted(refs)} are not {sorted(ANCHORS)}")
+    for name, found in refs.items():
+        wanted = box(ANCHORS[name])
+        for ref in found:
+            group, _, key = ref.partition("/")
+            points = groups[group]
+            value = points[int(key)] if isinstance(points, list) else points[key]
+            if distance((value[0], value[1]), (wanted[0], wanted[1])) > 0.002:
+                raise ValueError(f"anchor {name}: {ref} at {value} is not at {wanted}")
+    return {"groups": placed, "points": refs}
 
 
 COORDINATES = (
@@ -904,8 +945,100 @@ def build() -> dict[Path, str]:
     for name, builder in builders.items():
         template = builder()
         if template is not None:
+            template["x-sources"].append(ANCHORS_NOTE)
+            template["anchors"] = [
+                anchor_set(template["groups"], placed, refs)
+                for placed, refs in ANCHOR_REFS[template["operation"]]
+            ]
             files[MOCKS / f"{name}.template.json"] = render(template)
     return files
+
+
+def _detect_refs(set_id: str) -> tuple[list[str], dict[str, list[str]]]:
+    return [set_id], {
+        "image_left_eye": [f"{set_id}/left_eye_pupil"],
+        "image_right_eye": [f"{set_id}/right_eye_pupil"],
+        "nose_tip": [f"{set_id}/nose_tip"],
+        "image_left_mouth_corner": [f"{set_id}/mouth_left_corner"],
+        "image_right_mouth_corner": [f"{set_id}/mouth_right_corner"],
+    }
+
+
+# Per operation: (the groups a set places, anchor -> template points). Sides as each vendor
+# names them: Face++ and Ace Data name image sides, AILabTools' Baidu names the subject's
+# (eye_right_* and mouth_corner_right_* lie on the image left), the Advanced pupils list the
+# image-left one first.
+ANCHOR_REFS: dict[str, list[tuple[list[str], dict[str, list[str]]]]] = {
+    "facepp.detect": [_detect_refs("1"), _detect_refs("2")],
+    "facepp.thousandlandmark": [
+        (
+            [
+                "face",
+                "left_eyebrow",
+                "right_eyebrow",
+                "left_eye",
+                "right_eye",
+                "left_eye_eyelid",
+                "right_eye_eyelid",
+                "nose",
+                "mouth",
+            ],
+            {
+                "image_left_eye": ["left_eye/left_eye_pupil_center"],
+                "image_right_eye": ["right_eye/right_eye_pupil_center"],
+                "nose_tip": ["nose/nose_midline_39"],
+                "image_left_mouth_corner": ["mouth/upper_lip_0"],
+                "image_right_mouth_corner": ["mouth/upper_lip_31"],
+            },
+        )
+    ],
+    "ailab.face_key_points": [
+        (
+            ["landmark4", "landmark72", "landmark150", "landmark201"],
+            {
+                "image_left_eye": ["landmark201/eye_right_eyeball_center"],
+                "image_right_eye": ["landmark201/eye_left_eyeball_center"],
+                "nose_tip": ["landmark201/nose_tip"],
+                "image_left_mouth_corner": ["landmark201/mouth_corner_right_outer"],
+                "image_right_mouth_corner": ["landmark201/mouth_corner_left_outer"],
+            },
+        )
+    ],
+    "ailab.face_analyzer_advanced": [
+        (
+            ["landmarks", "pupils"],
+            {
+                "image_left_eye": ["pupils/left"],
+                "image_right_eye": ["pupils/right"],
+                "nose_tip": ["landmarks/58"],
+                "image_left_mouth_corner": ["landmarks/62"],
+                "image_right_mouth_corner": ["landmarks/71"],
+            },
+        )
+    ],
+    "acedata.face_analyze": [
+        (
+            [
+                "face_profile",
+                "left_eye",
+                "right_eye",
+                "left_eye_brow",
+                "right_eye_brow",
+                "mouth",
+                "nose",
+                "left_pupil",
+                "right_pupil",
+            ],
+            {
+                "image_left_eye": ["left_pupil/0"],
+                "image_right_eye": ["right_pupil/0"],
+                "nose_tip": ["nose/0"],
+                "image_left_mouth_corner": ["mouth/0"],
+                "image_right_mouth_corner": ["mouth/6"],
+            },
+        )
+    ],
+}
 
 
 def main() -> None:

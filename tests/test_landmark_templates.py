@@ -126,7 +126,14 @@ def test_detect_template_exists_once_its_schema_does() -> None:
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_template_states_its_operation_sources_and_conventions(operation: str) -> None:
     data = template(operation)
-    assert list(data) == ["operation", "x-sources", "coordinates", "convention", "groups"]
+    assert list(data) == [
+        "operation",
+        "x-sources",
+        "coordinates",
+        "convention",
+        "groups",
+        "anchors",
+    ]
     assert data["operation"] == operation
     assert data["x-sources"]
     assert all(isinstance(source, str) and source for source in data["x-sources"])
@@ -851,3 +858,51 @@ def test_detect_sides_are_the_image_sides(set_id: str) -> None:
             )
         ],
     )
+
+
+# --- anchors: which points a detected face is fitted by ---------------------------------------
+
+ANCHOR_NAMES = {
+    "image_left_eye",
+    "image_right_eye",
+    "nose_tip",
+    "image_left_mouth_corner",
+    "image_right_mouth_corner",
+}
+
+
+def _anchor_point(operation: str, ref: str) -> Point:
+    group, _, key = ref.partition("/")
+    points = groups(operation)[group]
+    return pt(points[int(key)] if isinstance(points, list) else points[key])
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_anchor_sets_place_every_group_once_and_name_every_anchor(operation: str) -> None:
+    sets = template(operation)["anchors"]
+    placed = [group for entry in sets for group in entry["groups"]]
+    assert sorted(placed) == sorted(groups(operation))
+    for entry in sets:
+        assert set(entry["points"]) == ANCHOR_NAMES
+        for refs in entry["points"].values():
+            assert refs
+            for ref in refs:
+                _anchor_point(operation, ref)  # exists
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_anchors_sit_where_their_names_say(operation: str) -> None:
+    for entry in template(operation)["anchors"]:
+        at = {
+            name: (
+                mean_u([_anchor_point(operation, ref) for ref in refs]),
+                mean_v([_anchor_point(operation, ref) for ref in refs]),
+            )
+            for name, refs in entry["points"].items()
+        }
+        # Image sides: the image-left eye and mouth corner have the smaller u.
+        assert at["image_left_eye"][0] < 0.5 < at["image_right_eye"][0]
+        assert at["image_left_mouth_corner"][0] < 0.5 < at["image_right_mouth_corner"][0]
+        assert at["image_left_eye"][1] < at["nose_tip"][1] < at["image_left_mouth_corner"][1]
+        assert abs(at["nose_tip"][0] - 0.5) < 0.01
+        assert abs(at["image_left_eye"][1] - at["image_right_eye"][1]) < 0.01

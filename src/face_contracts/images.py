@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import binascii
 import io
+import json
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +19,11 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 __all__ = [
+    "FACES_MARKER",
+    "DeclaredFace",
     "ImageInfo",
     "ImageProblemError",
+    "declared_faces",
     "decode_base64",
     "decode_check",
     "read_header",
@@ -118,6 +123,55 @@ def decode_check(data: bytes) -> None:
 _PNG_PADDING_CHUNK = b"fcPd"  # ancillary, private, safe-to-copy: decoders skip it
 
 
+# --- faces a picture declares ------------------------------------------------------------
+
+# A drawn face is no photograph: no real detector finds it. So a picture made here says in
+# its metadata which faces it holds, and the mock takes that word instead of detecting.
+FACES_MARKER = b"face-contracts:faces="
+_MOST_DECLARED = 64  # more than any vendor reports; a longer list is cut here
+_DECLARATION_BYTES = 64 * 80  # room for that many faces, each written in under 80 bytes
+
+DeclaredFace = tuple[int, int, int, int, float, float, float]
+
+
+def _declaration(faces: tuple[DeclaredFace, ...]) -> bytes:
+    return FACES_MARKER + json.dumps([list(face) for face in faces]).encode("ascii")
+
+
+def declared_faces(data: bytes | memoryview) -> tuple[DeclaredFace, ...] | None:
+    """The faces a picture declares (``left, top, width, height, yaw, pitch, roll``), or
+    None when it declares none. The declaration is ``face-contracts:faces=`` and a JSON
+    list of ``[left, top, width, height]`` or ``[left, top, width, height, yaw, pitch,
+    roll]``, written by :func:`encode_image` into a JPEG or GIF comment, a PNG text chunk,
+    or after the pixel data of other formats (decoders skip all of these). A malformed
+    declaration counts as none."""
+    raw = bytes(data)
+    at = raw.rfind(FACES_MARKER)
+    if at < 0:
+        return None
+    start = at + len(FACES_MARKER)
+    text = raw[start : start + _DECLARATION_BYTES].decode("latin-1")
+    try:
+        items, _ = json.JSONDecoder().raw_decode(text)  # the bytes after it are not JSON
+    except ValueError:
+        return None
+    if not isinstance(items, list):
+        return None
+    faces: list[DeclaredFace] = []
+    for item in items[:_MOST_DECLARED]:
+        if (
+            not isinstance(item, list)
+            or len(item) not in (4, 7)
+            or not all(isinstance(value, int | float) for value in item)
+            or not all(math.isfinite(value) for value in item)
+        ):
+            return None
+        left, top, width, height = (int(value) for value in item[:4])
+        yaw, pitch, roll = (float(value) for value in item[4:]) if len(item) == 7 else (0.0,) * 3
+        faces.append((left, top, width, height, yaw, pitch, roll))
+    return tuple(faces)
+
+
 def encode_image(
     image_format: str,
     width: int,
@@ -126,16 +180,22 @@ def encode_image(
     seed: int = 0,
     byte_size: int | None = None,
     faces: tuple[tuple[int, int, int, int], ...] = (),
+    poses: tuple[tuple[float, float, float], ...] = (),
     uniform: bool = False,
+    declare: bool = True,
 ) -> bytes:
     """A real encoded picture: ``image_format`` is a Pillow format name (JPEG, PNG, BMP, GIF,
     TIFF, WEBP). ``faces`` are boxes (left, top, width, height) where a simple face is
-    drawn; the background is a gradient coloured by ``seed``, or one flat colour when
-    ``uniform``. ``byte_size`` pads the file to exactly that many bytes with data the
-    decoders skip (JPEG comment segments, a private PNG chunk, trailing BMP bytes); it
-    must be at least the encoded size.
+    drawn, ``poses`` their (yaw, pitch, roll) if not frontal; the background is a gradient
+    coloured by ``seed``, or one flat colour when ``uniform``. ``byte_size`` pads the file
+    to exactly that many bytes with data the decoders skip (JPEG comment segments, a private
+    PNG chunk, trailing BMP bytes); it must be at least the encoded size.
+
+    Unless ``declare`` is false, the picture declares its faces (:func:`declared_faces`;
+    none for a picture without faces): the mock reports exactly those, since a drawn face
+    is not one a real detector finds.
     """
-    from PIL import ImageDraw
+    from PIL import ImageDraw, PngImagePlugin
 
     rng = _Lcg(seed)
     base = (rng.next(256), rng.next(256), rng.next(256))
@@ -150,11 +210,28 @@ def encode_image(
         for left, top, box_width, box_height in faces:
             _draw_face(draw, left, top, box_width, box_height)
     buffer = io.BytesIO()
-    save_as = {"JPEG": {"quality": 85}, "PNG": {"compress_level": 6}}.get(image_format, {})
+    save_as: dict[str, Any] = {"JPEG": {"quality": 85}, "PNG": {"compress_level": 6}}.get(
+        image_format, {}
+    )
+    declaration = b""
+    if declare:
+        padded = poses + ((0.0, 0.0, 0.0),) * (len(faces) - len(poses))
+        declaration = _declaration(
+            tuple((*box, *pose) for box, pose in zip(faces, padded, strict=False))
+        )
+        if image_format in ("JPEG", "GIF"):
+            save_as["comment"] = declaration
+        elif image_format == "PNG":
+            text = PngImagePlugin.PngInfo()
+            text.add_text("Comment", declaration.decode("ascii"))
+            save_as["pnginfo"] = text
     if image_format == "GIF":
         image = image.convert("P")
     image.save(buffer, format=image_format, **save_as)
     data = buffer.getvalue()
+    if declaration and image_format not in ("JPEG", "GIF", "PNG"):
+        data = pad_image(data, len(data) + len(declaration))
+        data = data[: len(data) - len(declaration)] + declaration
     if byte_size is not None:
         data = pad_image(data, byte_size)
     return data

@@ -2,9 +2,10 @@
 
 Names, groups and counts are read from the schemas; where each landmark sits on a face
 comes from the vendor's template in ``mocks/<vendor>/<operation>.template.json``, fitted
-to the face box. The same renderers serve the Hypothesis strategies (values from a
-:class:`DrawChooser`, so examples shrink) and the mock engine (values from a seeded
-:class:`RandomChooser`, so answers are deterministic).
+to the face: to its box, or, for a face the detector found, to its measured eyes, nose tip
+and mouth corners (:mod:`face_contracts.generation._fit`). The same renderers serve the
+Hypothesis strategies (values from a :class:`DrawChooser`, so examples shrink) and the
+mock engine (values from a seeded :class:`RandomChooser`, so answers are deterministic).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 from face_contracts._resources import data_dir, load_json
+from face_contracts.generation._fit import Affine, placement
 from face_contracts.generation._scene import HEX, Chooser, Face, Scene
 from face_contracts.generation._schema import flatten, property_schema, schema_of
 
@@ -71,12 +73,24 @@ def _prepared(
     return points, radii
 
 
-def place(face: Face, uv: Sequence[float], jitter: random.Random) -> tuple[float, float]:
-    """A template point fitted to the face box, moved by at most 0.5% of the box, and kept
-    inside it."""
+def place(
+    face: Face, uv: Sequence[float], jitter: random.Random, where: Affine | None = None
+) -> tuple[float, float]:
+    """A template point moved by at most 0.5% of the box and placed on the face: by
+    ``where`` (the template's map for a detected face, :func:`placement`) when the face has
+    measured anchors, else fitted to the face box and kept inside it."""
+    if where is not None and face.anchors:
+        return where(uv[0] + jitter.uniform(-0.005, 0.005), uv[1] + jitter.uniform(-0.005, 0.005))
     u = min(0.99, max(0.01, uv[0] + jitter.uniform(-0.005, 0.005)))
     v = min(0.99, max(0.01, uv[1] + jitter.uniform(-0.005, 0.005)))
     return face.left + u * face.width, face.top + v * face.height
+
+
+def _probability(face: Face, chooser: Chooser) -> float:
+    """The detector's score for a detected face, else a plausible one."""
+    if face.score is not None:
+        return round(min(1.0, max(0.0, face.score)), 4)
+    return round(chooser.number(0.8, 1.0), 4)
 
 
 def _jitter(chooser: Chooser) -> random.Random:
@@ -125,18 +139,18 @@ def facepp_thousandlandmark(
         return document
     face = scene.faces[0]  # only the largest face is analysed (seed 004 §描述)
     rand = _jitter(chooser).random
-    left, top, width, height = face.left, face.top, face.width, face.height
     landmark: dict[str, Any] = {}
     for group in groups:
         points, radii = _prepared(operation, group)
+        where = placement(face, operation, group)
+        a, b, c, d, e, f = where.a, where.b, where.c, where.d, where.e, where.f
+        values: dict[str, Any] = {}
         # The hot loop of generation: 975 points per answer, so plain arithmetic, no calls.
-        values: dict[str, Any] = {
-            key: {
-                "x": int(left + (u + (rand() - 0.5) * _JITTER) * width),
-                "y": int(top + (v + (rand() - 0.5) * _JITTER) * height),
-            }
-            for key, u, v in points
-        }
+        for key, u, v in points:
+            ju = u + (rand() - 0.5) * _JITTER
+            jv = v + (rand() - 0.5) * _JITTER
+            values[key] = {"x": int(a * ju + b * jv + c), "y": int(d * ju + e * jv + f)}
+        width = where.box_width
         for key, radius in radii:
             values[key] = round(radius * width * (0.9 + 0.2 * rand()), 3)
         landmark[group] = values
@@ -172,9 +186,10 @@ def acedata_face_analyze(
         for group in face_schema["properties"]:
             count = flat_at(operation, "response", ("face_shape_set", "[]", group))["minItems"]
             layout = points[group]
+            where = placement(face, operation, group)
             shape[group] = []
             for index in range(count):
-                x, y = place(face, layout[index], jitter)
+                x, y = place(face, layout[index], jitter, where)
                 shape[group].append({"x": int(x), "y": int(y)})
         shapes.append(shape)
     return {
@@ -270,18 +285,19 @@ def ailab_face_key_points(
                     "rotation": round(face.roll),
                 }
             elif name == "face_probability":
-                entry[name] = round(chooser.number(0.8, 1.0), 4)
+                entry[name] = _probability(face, chooser)
             elif name == "angle":
                 entry[name] = {"yaw": face.yaw, "pitch": face.pitch, "roll": face.roll}
             elif name.startswith("landmark"):
                 layout = points[name]
+                where = placement(face, operation, name)
                 if isinstance(layout, list):
-                    entry[name] = [_xy(face, uv, jitter) for uv in layout]
+                    entry[name] = [_xy(face, uv, jitter, where) for uv in layout]
                 else:
                     names = flat_at(operation, "response", ("result", "face_list", "[]", name))[
                         "required"
                     ]
-                    entry[name] = {key: _xy(face, layout[key], jitter) for key in names}
+                    entry[name] = {key: _xy(face, layout[key], jitter, where) for key in names}
             else:
                 entry[name] = produce(
                     flat_at(operation, "response", ("result", "face_list", "[]", name)), chooser
@@ -290,8 +306,8 @@ def ailab_face_key_points(
     return {**_ailab_envelope(chooser), "result": {"face_num": len(faces), "face_list": faces}}
 
 
-def _xy(face: Face, uv: Sequence[float], jitter: random.Random) -> dict[str, float]:
-    x, y = place(face, uv, jitter)
+def _xy(face: Face, uv: Sequence[float], jitter: random.Random, where: Affine) -> dict[str, float]:
+    x, y = place(face, uv, jitter, where)
     return {"x": round(x, 2), "y": round(y, 2)}
 
 
@@ -338,15 +354,18 @@ def _advanced_values(
     if name == "pose_list":
         return [face.yaw, face.pitch, face.roll]
     if name == "face_probability_list":
-        return [round(chooser.number(0.8, 1.0), 4)]
+        return [_probability(face, chooser)]
     if name == "landmarks":
-        return [round(c, 2) for uv in layout for c in place(face, uv, jitter)]
+        where = placement(face, "ailab.face_analyzer_advanced", "landmarks")
+        return [round(c, 2) for uv in layout for c in place(face, uv, jitter, where)]
     if name == "pupils":
         pupils = template("ailab.face_analyzer_advanced")["pupils"]
+        where = placement(face, "ailab.face_analyzer_advanced", "pupils")
         values: list[Any] = []
         for side in ("left", "right"):  # the image-left pupil first (template convention)
-            x, y = place(face, pupils[side], jitter)
-            values += [round(x, 2), round(y, 2), round(pupils[f"{side}_radius"] * face.width, 2)]
+            x, y = place(face, pupils[side], jitter, where)
+            radius = pupils[f"{side}_radius"] * where.box_width
+            values += [round(x, 2), round(y, 2), round(radius, 2)]
         return values
     return [produce(item, chooser)]
 
@@ -438,9 +457,10 @@ def facepp_detect(
         if wants_analysis and index < analysed:
             if options["return_landmark"] != "0":
                 layout = template(operation)[options["return_landmark"]]
+                where = placement(face, operation, options["return_landmark"])
                 entry["landmark"] = {}
                 for name in data["landmarks"][options["return_landmark"]]:
-                    x, y = place(face, layout[name], jitter)
+                    x, y = place(face, layout[name], jitter, where)
                     entry["landmark"][name] = {"x": int(x), "y": int(y)}
             if options["attributes"]:
                 entry["attributes"] = {

@@ -24,7 +24,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Face:
-    """One face: its box in pixels (inside the image) and its pose in degrees."""
+    """One face: its box in pixels (inside the image) and its pose in degrees.
+
+    A face the detector found also carries ``anchors``, measured points in pixels
+    (``(name, x, y)``: ``image_left_eye``, ``image_right_eye``, ``nose_tip``,
+    ``image_left_mouth_corner``, ``image_right_mouth_corner``) that the renderers fit every
+    landmark template to, and the detector's ``score``. A face known only by its box (drawn
+    by Hypothesis, set by the user) has neither: its templates are fitted to the box.
+    """
 
     left: int
     top: int
@@ -33,6 +40,8 @@ class Face:
     yaw: float = 0.0
     pitch: float = 0.0
     roll: float = 0.0
+    anchors: tuple[tuple[str, float, float], ...] = ()
+    score: float | None = None
 
     @property
     def area(self) -> int:
@@ -41,11 +50,14 @@ class Face:
 
 @dataclass(frozen=True, slots=True)
 class Scene:
-    """An image's size and its faces, largest first."""
+    """An image's size and its faces, largest first. ``note`` says how the faces were
+    found when that is worth a journal line: declared by the picture, placed by digest
+    because no detector is available, or why the detector failed (then there are none)."""
 
     width: int
     height: int
     faces: tuple[Face, ...]
+    note: str | None = None
 
 
 class Chooser(Protocol):

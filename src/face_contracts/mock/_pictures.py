@@ -1,5 +1,19 @@
-"""Pictures as the mock sees them: checked once per distinct picture, faces derived from the
-bytes so that the same picture gives the same faces in every run, process and vendor."""
+"""Pictures as the mock sees them: checked once per distinct picture, faces found in the
+pixels so that the same picture gives the same faces in every run, process and vendor.
+
+Where the faces of a picture come from, first match wins:
+
+1. faces set by the user (``faces=`` settings, the pytest marker, ``/__admin/faces``):
+   boxes, or a count laid out in a row; their landmarks are fitted to the boxes;
+2. faces the picture declares in its metadata (pictures made by
+   :func:`face_contracts.images.encode_image` and the Hypothesis strategies, whose drawn
+   faces no real detector would find);
+3. none in a uniform picture;
+4. the faces the detector finds (:mod:`face_contracts.faces`), every landmark template then
+   fitted to each face's measured eyes, nose tip and mouth corners;
+5. where no detector is available (no wheel for this Python), one face placed by the
+   picture's digest, as before detection existed, and the scene's ``note`` says so.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +26,24 @@ from functools import cache
 
 from PIL import Image
 
+from face_contracts import faces as detector
 from face_contracts._resources import data_dir
+from face_contracts.generation._fit import canonical_anchors, fit
 from face_contracts.generation._scene import Face, Scene
 from face_contracts.images import (
     ImageInfo,
     ImageProblemError,
+    declared_faces,
     decode_check,
     encode_image,
     read_header,
 )
 
-__all__ = ["Picture", "analyse", "default_picture", "faces_for"]
+__all__ = ["Picture", "analyse", "default_picture", "detected_face", "faces_for"]
 
 # No vendor accepts more than 4096x4096; a picture above twice that is never decoded.
 _DECODE_LIMIT = 8192 * 8192
+_DETECT_LIMIT = 4096  # nor is one no vendor accepts looked at for faces
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +56,9 @@ class Picture:
     info: ImageInfo | None
     problem: str | None  # None, or the ImageProblemError reason
     uniform: bool
+    declared: tuple[Face, ...] | None = None  # the faces the picture declares, if it does
+    found: tuple[Face, ...] | None = None  # the detector's faces; None: it did not look
+    note: str | None = None  # why the detector found nothing it could use, if it failed
 
 
 _cache: dict[str, Picture] = {}
@@ -76,7 +97,60 @@ def _analyse(data: bytes, digest: str) -> Picture:
             extrema = image.getextrema()
     bands = extrema if isinstance(extrema[0], tuple) else (extrema,)
     uniform = all(low == high for low, high in bands)
-    return Picture(digest, len(data), info, None, uniform=uniform)
+    declared = declared_faces(data)
+    if declared is not None:
+        faces = tuple(_inside(Face(*face), info.width, info.height) for face in declared)
+        return Picture(digest, len(data), info, None, uniform, declared=faces)
+    if (
+        uniform
+        or max(info.width, info.height) > _DETECT_LIMIT
+        or not detector.detector_status().available
+    ):
+        return Picture(digest, len(data), info, None, uniform)
+    detection = detector.detect(data, digest)
+    found = tuple(detected_face(face, info.width, info.height) for face in detection.faces)
+    return Picture(digest, len(data), info, None, uniform, found=found, note=detection.error)
+
+
+def detected_face(found: detector.FoundFace, width: int, height: int) -> Face:
+    """A detected face as the scenes hold it: the face box every vendor template shares
+    (hairline to chin, head outline to head outline: where the template anchors put it),
+    inside the picture, and the measured anchors every template is then fitted to."""
+    measured = found.anchors()
+    names = [name for name, _ in canonical_anchors()]
+    where = fit([uv for _, uv in canonical_anchors()], [measured[name] for name in names])
+    centre_x, centre_y = where(0.5, 0.5)
+    box_width, box_height = where.box_width, where.box_height
+    left = max(0, round(centre_x - box_width / 2))
+    top = max(0, round(centre_y - box_height / 2))
+    right = min(width, round(centre_x + box_width / 2))
+    bottom = min(height, round(centre_y + box_height / 2))
+    return Face(
+        left,
+        top,
+        max(1, right - left),
+        max(1, bottom - top),
+        yaw=found.yaw,
+        pitch=found.pitch,
+        roll=found.roll,
+        anchors=tuple((name, round(x, 2), round(y, 2)) for name, (x, y) in measured.items()),
+        score=round(found.score, 4),
+    )
+
+
+def _inside(face: Face, width: int, height: int) -> Face:
+    """A declared box cut to the picture (at least one pixel)."""
+    left = min(max(0, face.left), max(0, width - 1))
+    top = min(max(0, face.top), max(0, height - 1))
+    return Face(
+        left,
+        top,
+        max(1, min(face.width, width - left)),
+        max(1, min(face.height, height - top)),
+        yaw=face.yaw,
+        pitch=face.pitch,
+        roll=face.roll,
+    )
 
 
 @cache
@@ -91,18 +165,28 @@ def default_picture() -> bytes:
 def faces_for(
     picture: Picture, override: int | tuple[tuple[int, int, int, int], ...] | None
 ) -> Scene:
-    """The scene of a picture: the configured faces if any, none for a uniform picture,
-    otherwise one face placed and sized by the picture's digest."""
+    """The scene of a picture: the configured faces if any, else the faces the picture
+    declares, none for a uniform picture, else the faces the detector found, else (no
+    detector here) one face placed and sized by the picture's digest. Faces come largest
+    first; ``note`` tells the journal how they were found when that is not detection."""
     if picture.info is None:
         return Scene(0, 0, ())
     width, height = picture.info.width, picture.info.height
+    note = None
     if isinstance(override, tuple):
         faces = [Face(*box) for box in override]
     elif isinstance(override, int):
         faces = _row_of_faces(width, height, override)
+    elif picture.declared is not None:
+        faces = list(picture.declared)
+        note = "faces declared by the picture (face-contracts:faces=)"
     elif picture.uniform:
         faces = []
+    elif picture.found is not None:
+        faces = list(picture.found)
+        note = picture.note
     else:
+        note = detector.detector_status().line
         seed = int(picture.digest[:8], 16)
         side = max(1, int(min(width, height) * (0.42 + (seed % 17) / 100)))
         box_height = min(height, side + side // 8)
@@ -120,7 +204,7 @@ def faces_for(
             )
         ]
     faces.sort(key=lambda face: (-face.area, face.top, face.left))
-    return Scene(width, height, tuple(faces))
+    return Scene(width, height, tuple(faces), note)
 
 
 def _row_of_faces(width: int, height: int, count: int) -> list[Face]:

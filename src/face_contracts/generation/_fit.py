@@ -1,0 +1,183 @@
+"""Where a template lands on a face: an affine map from template units (u, v) to pixels.
+
+A face known only by its box (a Hypothesis scene, a box set by the user) gets the box map,
+``x = left + u * width``, as always. A face found by the detector carries measured anchors
+(pupils, nose tip, mouth corners); each template names the points that are those anchors
+(its ``anchors`` entry), and the least-squares affine map from them to the measured ones
+places every point of the template, so eyes land on eyes and mouths on mouths whatever the
+face's size, position, roll or proportions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, cast
+
+from face_contracts._resources import data_dir, load_json
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from face_contracts.generation._scene import Face
+
+__all__ = ["Affine", "anchor_sets", "canonical_anchors", "fit", "placement"]
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Affine:
+    """``x = a*u + b*v + c``, ``y = d*u + e*v + f``."""
+
+    a: float
+    b: float
+    c: float
+    d: float
+    e: float
+    f: float
+
+    def __call__(self, u: float, v: float) -> Point:
+        return (self.a * u + self.b * v + self.c, self.d * u + self.e * v + self.f)
+
+    @property
+    def box_width(self) -> float:
+        """How many pixels one template width spans (the length of the mapped u axis)."""
+        return float((self.a * self.a + self.d * self.d) ** 0.5)
+
+    @property
+    def box_height(self) -> float:
+        return float((self.b * self.b + self.e * self.e) ** 0.5)
+
+
+def box_map(face: Face) -> Affine:
+    """The map of a face known by its box only."""
+    return Affine(face.width, 0.0, face.left, 0.0, face.height, face.top)
+
+
+def _solve3(m: list[list[float]], r: list[float]) -> list[float]:
+    """Cramer's rule for a 3x3 system (the normal equations of a plane fit)."""
+
+    def det(x: list[list[float]]) -> float:
+        return (
+            x[0][0] * (x[1][1] * x[2][2] - x[1][2] * x[2][1])
+            - x[0][1] * (x[1][0] * x[2][2] - x[1][2] * x[2][0])
+            + x[0][2] * (x[1][0] * x[2][1] - x[1][1] * x[2][0])
+        )
+
+    whole = det(m)
+    if abs(whole) < 1e-12:
+        msg = "the anchors are collinear: no affine map fits them"
+        raise ValueError(msg)
+    found = []
+    for column in range(3):
+        swapped = [[r[i] if j == column else m[i][j] for j in range(3)] for i in range(3)]
+        found.append(det(swapped) / whole)
+    return found
+
+
+def fit(source: Sequence[Point], target: Sequence[Point]) -> Affine:
+    """The least-squares affine map taking ``source`` points (u, v) to ``target`` (x, y);
+    at least three points, not all on one line."""
+    if len(source) != len(target) or len(source) < 3:
+        msg = "an affine fit needs the same three or more points on both sides"
+        raise ValueError(msg)
+    suu = sum(u * u for u, _ in source)
+    suv = sum(u * v for u, v in source)
+    svv = sum(v * v for _, v in source)
+    su = sum(u for u, _ in source)
+    sv = sum(v for _, v in source)
+    n = float(len(source))
+    normal = [[suu, suv, su], [suv, svv, sv], [su, sv, n]]
+    rows = []
+    for axis in (0, 1):
+        rows.append(
+            _solve3(
+                normal,
+                [
+                    sum(u * p[axis] for (u, _), p in zip(source, target, strict=True)),
+                    sum(v * p[axis] for (_, v), p in zip(source, target, strict=True)),
+                    sum(p[axis] for p in target),
+                ],
+            )
+        )
+    (a, b, c), (d, e, f) = rows
+    return Affine(a, b, c, d, e, f)
+
+
+@cache
+def _template_file(operation: str) -> Mapping[str, Any]:
+    vendor, name = operation.split(".", 1)
+    return cast(
+        "Mapping[str, Any]", load_json(data_dir("mocks") / vendor / f"{name}.template.json")
+    )
+
+
+@cache
+def anchor_sets(operation: str) -> tuple[tuple[frozenset[str], tuple[tuple[str, Point], ...]], ...]:
+    """An operation's anchor sets from its template: (the groups placed, ((anchor, (u, v)),
+    ...)), each anchor the mean of the template points its entry names."""
+    data = _template_file(operation)
+    groups = data["groups"]
+    sets = []
+    for entry in data["anchors"]:
+        anchors = []
+        for name, refs in sorted(entry["points"].items()):
+            points = []
+            for ref in refs:
+                group, _, key = ref.partition("/")
+                layout = groups[group]
+                value = layout[int(key)] if isinstance(layout, list) else layout[key]
+                points.append((float(value[0]), float(value[1])))
+            u = sum(p[0] for p in points) / len(points)
+            v = sum(p[1] for p in points) / len(points)
+            anchors.append((name, (u, v)))
+        sets.append((frozenset(entry["groups"]), tuple(anchors)))
+    return tuple(sets)
+
+
+OPERATIONS = (
+    "facepp.detect",
+    "facepp.thousandlandmark",
+    "ailab.face_key_points",
+    "ailab.face_analyzer_advanced",
+    "acedata.face_analyze",
+)
+
+
+@cache
+def canonical_anchors() -> tuple[tuple[str, Point], ...]:
+    """Where the anchors sit in the face box that every vendor shares (the mean over every
+    template's anchor sets: all are sampled from one face model, so they agree). The scene's
+    face box of a detected face is the box these anchors put it in."""
+    sums: dict[str, list[float]] = {}
+    for operation in OPERATIONS:
+        for _, anchors in anchor_sets(operation):
+            for name, (u, v) in anchors:
+                total = sums.setdefault(name, [0.0, 0.0, 0.0])
+                total[0] += u
+                total[1] += v
+                total[2] += 1
+    return tuple((name, (s[0] / s[2], s[1] / s[2])) for name, s in sorted(sums.items()))
+
+
+def placement(face: Face, operation: str, group: str) -> Affine:
+    """The map that places ``group`` of ``operation``'s template on ``face``: the box map
+    for a face known by its box, else the fit of the group's anchor set to the face's."""
+    if not face.anchors:
+        return box_map(face)
+    # A face read back from JSON (a stored face_token) holds lists: make it hashable.
+    measured = tuple((str(name), float(x), float(y)) for name, x, y in face.anchors)
+    return _fitted(measured, operation, group)
+
+
+@lru_cache(maxsize=1024)  # a face is placed once per operation and group, then reused
+def _fitted(measured: tuple[tuple[str, float, float], ...], operation: str, group: str) -> Affine:
+    found = {name: (x, y) for name, x, y in measured}
+    for placed, anchors in anchor_sets(operation):
+        if group in placed:
+            names = [name for name, _ in anchors if name in found]
+            uv = dict(anchors)
+            return fit([uv[name] for name in names], [found[name] for name in names])
+    msg = f"{operation}'s template has no anchor set for group {group!r}"
+    raise ValueError(msg)
