@@ -20,9 +20,10 @@ from face_contracts import validate
 from face_contracts.contract_suite.cases import CASES, Case, Expect
 from face_contracts.contract_suite.runner import ContractRun, Settings, fixture_image
 from face_contracts.contract_suite.targets import ServerThread, is_loopback, resolve_targets
-from face_contracts.mock import FaceMock, HttpRequest, MockConfig
+from face_contracts.mock import FaceMock, HttpRequest
 from face_contracts.recordings import load_recordings
 from face_contracts.server import MockApp
+from face_contracts.settings import Settings as MockSettings
 
 from .conftest import ROOT
 
@@ -400,7 +401,7 @@ def test_the_call_budget_caps_paid_calls() -> None:
 def test_every_request_the_suite_sends_for_a_success_is_a_valid_request() -> None:
     """The suite's own requests follow the request schemas (checked by the mock's journal),
     so a drift it reports is the vendor's, not the suite's."""
-    mock = FaceMock(MockConfig(credentials={"facepp": ("k:s",)}))
+    mock = FaceMock(MockSettings(credentials={"facepp": ("k:s",)}))
     with ServerThread(MockApp(mock)) as server:
         env = {
             **dict.fromkeys(BASES, server.url),

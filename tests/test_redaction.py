@@ -9,8 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from face_contracts.mock import MASK
-from face_contracts.redaction import MIN_SECRET_LENGTH, SECRET_ENVIRONMENT, Redactor
+from face_contracts.redaction import MASK, MIN_SECRET_LENGTH, SECRET_ENVIRONMENT, Redactor
 
 SECRET = "fc-Secret/with+odd=chars 42"
 redactor = Redactor([SECRET])
@@ -50,7 +49,7 @@ def test_credential_names_are_masked_whatever_their_value() -> None:
 
 def test_headers_fields_json_and_urls() -> None:
     assert redactor.headers({"Authorization": "Bearer x", "Accept": SECRET}) == {
-        "Authorization": MASK,
+        "Authorization": f"Bearer {MASK}",
         "Accept": MASK,
     }
     assert redactor.fields({"api_key": "k", "return_landmark": "all"}) == {

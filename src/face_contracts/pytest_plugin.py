@@ -36,20 +36,18 @@ that need them, so a session that uses no mock does not pay for them.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator, Mapping
-    from pathlib import Path
 
-    from face_contracts.mock import FaceMock, MockConfig
+    from face_contracts.mock import FaceMock
     from face_contracts.mock.transports import MockServer, RoutedFaceMock, ServedFaceMock
+    from face_contracts.settings import Settings
 
 __all__ = [
-    "MARKER_SETTINGS",
     "face_mock",
     "face_mock_respx",
     "face_mock_server",
@@ -58,27 +56,8 @@ __all__ = [
     "pytest_runtest_makereport",
 ]
 
-# The keyword arguments the face_mock marker takes: the mock's settings (MockConfig fields)...
-_CONFIG_SETTINGS = (
-    "faces",
-    "operation_faces",
-    "errors",
-    "faults",
-    "credentials",
-    "credits",
-    "rate_per_second",
-    "concurrency",
-    "strict_urls",
-    "images",
-    "journal_limit",
-    "recordings",
-)
-# ...and the fixtures' own.
 _FIXTURE_SETTINGS = ("hosts", "allow_unmatched")
-MARKER_SETTINGS: tuple[str, ...] = _CONFIG_SETTINGS + _FIXTURE_SETTINGS
-"""Every keyword argument ``@pytest.mark.face_mock(...)`` accepts."""
-
-_ERROR_KEYS = frozenset({"code", "operation", "credential", "nth", "times", "details"})
+"""The marker's own keyword arguments; every other one is a mock setting (a TOML key)."""
 _FIXTURES = ("face_mock", "face_mock_respx")
 
 
@@ -122,16 +101,12 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the marker, so that ``--strict-markers`` accepts it."""
     config.addinivalue_line(
         "markers",
-        "face_mock(faces=None, operation_faces={}, errors=[], faults=[], credentials={}, "
-        "credits=None, rate_per_second=None, concurrency=None, strict_urls=False, images={}, "
-        "journal_limit=256, recordings=None, hosts=[], allow_unmatched=False): configure the "
-        "face_mock and "
-        "face_mock_respx fixtures for this test. errors: codes or {code, operation, "
-        "credential, nth, times, details}; faults: {operation, delay, drop, status, nth, "
-        "times}; credentials: {ailab: [keys], acedata: [tokens], facepp: [(key, secret)]}; "
-        "images: {url: bytes or path}; recordings: a folder of recorded answers; paths are "
-        "relative to the test file; hosts: more hosts for face_mock_respx; "
-        "allow_unmatched: requests to unknown paths do not fail the test.",
+        "face_mock(**settings, hosts=[], allow_unmatched=False): configure the face_mock and "
+        "face_mock_respx fixtures for this test. settings are the mock's settings (the keys of "
+        "a serve settings file: faces, errors, faults, responses, credentials, credits, "
+        "rate_per_second, concurrency, strict_urls, images, recordings, seed...), checked as "
+        "everywhere; paths are relative to the test file; hosts: more hosts for "
+        "face_mock_respx; allow_unmatched: requests to unknown paths do not fail the test.",
     )
 
 
@@ -176,8 +151,7 @@ def face_mock(
     from face_contracts.mock.transports import ServedFaceMock
 
     settings = _marker_settings(request)
-    mock = ServedFaceMock(face_mock_server, _base_config(request.config))
-    _configure(mock, settings, request.path.parent)
+    mock = ServedFaceMock(face_mock_server, _settings(request, settings))
     previous = face_mock_server.mock
     face_mock_server.clear()  # pytest-httpserver's log and errors: bounded per test
     face_mock_server.mock = mock
@@ -211,8 +185,7 @@ def face_mock_respx(request: pytest.FixtureRequest) -> Iterator[RoutedFaceMock]:
         *request.config.getini("face_mock_hosts"),
         *_as_list(settings.get("hosts", [])),
     ]
-    mock = RoutedFaceMock(_base_config(request.config), hosts=hosts)
-    _configure(mock, settings, request.path.parent)
+    mock = RoutedFaceMock(_settings(request, settings), hosts=hosts)
     with mock.router:
         yield mock
     _check_unmatched(mock, settings)
@@ -243,20 +216,16 @@ def pytest_runtest_makereport(
 
 
 def _marker_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The face_mock markers' settings (module, class, function), the closest last so that
-    it wins; errors, faults and hosts accumulate, tables merge."""
+    """The face_mock markers' keyword arguments (module, class, function), the closest last
+    so that it wins; errors, faults, responses and hosts accumulate, tables merge."""
+    from face_contracts.settings import normalized
+
     settings: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("face_mock"))):
         if marker.args:
             _usage(f"the marker takes keyword arguments only, got {marker.args!r}")
-        unknown = sorted(set(marker.kwargs) - set(MARKER_SETTINGS))
-        if unknown:
-            _usage(
-                f"unknown argument(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(MARKER_SETTINGS))}"
-            )
-        for name, value in marker.kwargs.items():
-            if name in ("errors", "faults", "hosts"):
+        for name, value in normalized(marker.kwargs).items():
+            if name in ("errors", "faults", "responses", "hosts"):
                 settings[name] = [*settings.get(name, []), *_as_list(value)]
             elif isinstance(value, dict) and isinstance(settings.get(name), dict):
                 settings[name] = {**settings[name], **value}  # credentials, images...
@@ -276,119 +245,24 @@ def _as_list(value: Any) -> list[Any]:
     return list(value)
 
 
-def _base_config(config: pytest.Config) -> MockConfig:
-    from face_contracts.mock import MockConfig
+def _settings(request: pytest.FixtureRequest, marked: Mapping[str, Any]) -> Settings:
+    """The mock's base settings: the ini's, then the marker's (checked as the settings file
+    is; relative paths start at the test file's folder)."""
+    from face_contracts.settings import SETTING_NAMES, Settings, SettingsError, parse_settings
 
-    return MockConfig(strict_urls=bool(config.getini("face_mock_strict_urls")))
-
-
-def _configure(mock: FaceMock, settings: Mapping[str, Any], here: Path) -> None:
-    """Apply the marker's settings through the mock's own methods (which check them), then
-    make them the configuration ``reset()`` returns to. Relative paths start at ``here``,
-    the test file's folder."""
-    from face_contracts.errors import FaceContractsError
-
+    base = Settings(strict_urls=bool(request.config.getini("face_mock_strict_urls")))
+    wanted = {name: value for name, value in marked.items() if name not in _FIXTURE_SETTINGS}
+    unknown = sorted(set(wanted) - set(SETTING_NAMES))
+    if unknown:
+        known = ", ".join(sorted((*SETTING_NAMES, *_FIXTURE_SETTINGS)))
+        _usage(f"unknown argument(s) {', '.join(unknown)}; known: {known}")
     problem = None
-    for name, value in settings.items():
-        try:
-            _apply(mock, name, value, here)
-        except (FaceContractsError, TypeError, ValueError) as error:
-            problem = f"{name}={value!r}: {error}"
-            break
-    if problem is not None:  # reported outside the handler: no chained traceback
-        _usage(problem)
-    mock.base_config = mock.config
-
-
-def _apply(mock: FaceMock, name: str, value: Any, here: Path) -> None:
-    if name in _FIXTURE_SETTINGS:
-        return
-    if name == "faces":
-        mock.set_faces(value)
-    elif name == "operation_faces":
-        for operation, faces in dict(value).items():
-            mock.set_faces(faces, operation=operation)
-    elif name == "errors":
-        for error in _as_list(value):
-            _force(mock, error)
-    elif name == "faults":
-        for fault in _as_list(value):
-            if not isinstance(fault, dict):
-                msg = "a fault is a dict of operation, delay, drop, status, nth, times"
-                raise TypeError(msg)
-            mock.add_fault(**fault)
-    elif name == "credentials":
-        _credentials(mock, dict(value))
-    elif name == "images":
-        for url, data in dict(value).items():
-            mock.register_image(url, _image_bytes(data, here))
-    elif name == "recordings":
-        mock.configure(recordings=_recordings(value, here))
-    else:  # credits, rate_per_second, concurrency, strict_urls, journal_limit: plain values
-        mock.configure(**{name: value})
-
-
-def _force(mock: FaceMock, error: Any) -> None:
-    if isinstance(error, str):
-        mock.force_error(error)
-        return
-    if not isinstance(error, dict) or "code" not in error:
-        msg = "an error is a code or a dict with a code"
-        raise TypeError(msg)
-    unknown = sorted(set(error) - _ERROR_KEYS)
-    if unknown:
-        msg = f"unknown error key(s) {', '.join(unknown)}; known: {', '.join(sorted(_ERROR_KEYS))}"
-        raise TypeError(msg)
-    details: dict[str, Any] = {str(k): str(v) for k, v in dict(error.get("details", {})).items()}
-    mock.force_error(
-        error["code"],
-        operation=error.get("operation"),
-        credential=error.get("credential"),
-        nth=error.get("nth"),
-        times=error.get("times"),
-        **details,
-    )
-
-
-def _credentials(mock: FaceMock, value: dict[str, Any]) -> None:
-    unknown = sorted(set(value) - {"ailab", "acedata", "facepp"})
-    if unknown:
-        msg = f"unknown vendor(s) {', '.join(unknown)}; known: acedata, ailab, facepp"
-        raise TypeError(msg)
-    facepp: list[tuple[str, str]] | None = None
-    if "facepp" in value:
-        facepp = []
-        for pair in _as_list(value["facepp"]):
-            key, secret = pair.split(":", 1) if isinstance(pair, str) else pair
-            facepp.append((str(key), str(secret)))
-    mock.set_credentials(
-        ailab=_strings(value.get("ailab")), acedata=_strings(value.get("acedata")), facepp=facepp
-    )
-
-
-def _strings(value: Any) -> list[str] | None:
-    return None if value is None else [str(item) for item in _as_list(value)]
-
-
-def _image_bytes(data: Any, here: Path) -> bytes:
-    """Picture bytes, or the contents of the file at a path."""
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, (str, os.PathLike)):
-        return (here / data).read_bytes()
-    msg = f"an image is bytes or a file path, not {type(data).__name__}"
-    raise TypeError(msg)
-
-
-def _recordings(value: Any, here: Path) -> tuple[Any, ...]:
-    """Recordings from a folder (loaded and checked as the server's TOML file loads them),
-    or already loaded ones."""
-    if isinstance(value, (str, os.PathLike)):
-        from face_contracts.mock import config_from_mapping
-
-        folder = (here / value).resolve()
-        return tuple(config_from_mapping({"recordings": "."}, base_dir=folder).recordings)
-    return tuple(_as_list(value))
+    try:
+        return parse_settings(wanted, base_dir=request.path.parent, base=base, confine=False)
+    except SettingsError as error:
+        problem = str(error)
+    _usage(f"{problem}")  # outside the handler: no chained traceback
+    return base
 
 
 def _check_unmatched(mock: FaceMock, settings: Mapping[str, Any]) -> None:

@@ -131,8 +131,9 @@ class ContractRun:
 
     def start(self) -> ContractRun:
         """Start the local mock if a vendor needs it, and find the targets' admin APIs."""
-        from face_contracts.mock import FaceMock, MockConfig
+        from face_contracts.mock import FaceMock
         from face_contracts.server import MockApp
+        from face_contracts.settings import Settings
 
         self._client = httpx.Client(
             timeout=_TIMEOUT, follow_redirects=False, trust_env=False, transport=self.transport
@@ -143,7 +144,7 @@ class ContractRun:
                 vendor: (":".join(t.credentials) if vendor == "facepp" else t.credentials[0],)
                 for vendor, t in self.targets.items()
             }
-            mock = FaceMock(MockConfig(credentials=credentials))
+            mock = FaceMock(Settings(credentials=credentials))
             self._server = ServerThread(MockApp(mock)).start()
             local_url = self._server.url
         self.targets = resolve_targets(self.environ, live=self.settings.live, local_url=local_url)

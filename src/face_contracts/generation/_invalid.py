@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 
 from face_contracts.contracts import contracts
 from face_contracts.generation._mutations import Invalid
+from face_contracts.generation._scene import Chooser, DrawChooser
 from face_contracts.images import encode_image, pad_image, truncate_image
 
-__all__ = ["special_mutations"]
+__all__ = ["mutations_of", "special_mutations"]
 
-Builder = Callable[[str, Any, Any, "int | None", st.DrawFn], list[Invalid]]
+Builder = Callable[[str, Any, Any, "int | None", Chooser], list[Invalid]]
 
 
 def special_mutations(
@@ -29,15 +30,23 @@ def special_mutations(
     """The special ways to break this operation's document, or [] to use the generic ones.
 
     About half the draws use them when some exist, so both kinds appear."""
+    found = mutations_of(operation, kind, valid, request, status, DrawChooser(draw))
+    if not found or not draw(st.booleans()):
+        return []
+    return found
+
+
+def mutations_of(
+    operation: str, kind: str, valid: Any, request: Any, status: int | None, chooser: Chooser
+) -> list[Invalid]:
+    """Every special way to break this document, with the values the chooser picks (drawn
+    by Hypothesis in tests, seeded in the mock's drifted answers)."""
     builders: dict[str, Builder] = {
         "request": _image_mutations,
         "response": _response_mutations,
         "error": _status_mutations,
     }
-    found = builders[kind](operation, valid, request, status, draw)
-    if not found or not draw(st.booleans()):
-        return []
-    return found
+    return builders[kind](operation, valid, request, status, chooser)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -64,7 +73,7 @@ def _with_image(document: Any, field: str, data: bytes) -> Any:
 
 
 def _image_mutations(
-    operation: str, valid: Any, request: Any, status: int | None, draw: st.DrawFn
+    operation: str, valid: Any, request: Any, status: int | None, chooser: Chooser
 ) -> list[Invalid]:
     del request, status
     limits = contracts().mock_data[operation].get("image")
@@ -98,7 +107,7 @@ def _image_mutations(
             f"the image is a {wrong}",
         )
     )
-    picture = encode_image(base, 160, 160, seed=draw(st.integers(0, 255)))
+    picture = encode_image(base, 160, 160, seed=chooser.integer(0, 255))
     found.append(
         case("bad_image", "image.decodable", truncate_image(picture), "the image file is truncated")
     )
@@ -156,7 +165,7 @@ def _missing_source(operation: str, valid: Any, sources: list[str]) -> list[Inva
 
 
 def _response_mutations(
-    operation: str, valid: Any, request: Any, status: int | None, draw: st.DrawFn
+    operation: str, valid: Any, request: Any, status: int | None, chooser: Chooser
 ) -> list[Invalid]:
     del status
     builder = {
@@ -166,7 +175,7 @@ def _response_mutations(
         "ailab.face_analyzer_advanced": _advanced,
         "acedata.face_analyze": _acedata,
     }[operation]
-    return builder(valid, request, draw)
+    return builder(valid, request, chooser)
 
 
 def _invariant(
@@ -183,13 +192,14 @@ def _invariant(
     )
 
 
-def _thousandlandmark(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid]:
+def _thousandlandmark(valid: Any, request: Any, chooser: Chooser) -> list[Invalid]:
     landmark = valid["face"].get("landmark", {})
     groups = list(landmark)
     found: list[Invalid] = []
     if len(groups) >= 2:
-        source, target = draw(st.permutations(groups))[:2]
-        key = draw(st.sampled_from(sorted(landmark[source])))
+        source = chooser.choice(groups)
+        target = chooser.choice([group for group in groups if group != source])
+        key = chooser.choice(sorted(landmark[source]))
         mutated = copy.deepcopy(valid)
         mutated["face"]["landmark"][target][key] = mutated["face"]["landmark"][source].pop(key)
         expected = {
@@ -206,7 +216,7 @@ def _thousandlandmark(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid
                 f"{key} is in group {target}",
             )
         )
-        dropped = draw(st.sampled_from(groups))
+        dropped = chooser.choice(groups)
         mutated = copy.deepcopy(valid)
         del mutated["face"]["landmark"][dropped]
         found.append(
@@ -221,8 +231,8 @@ def _thousandlandmark(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid
     return found
 
 
-def _detect(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid]:
-    del request, draw
+def _detect(valid: Any, request: Any, chooser: Chooser) -> list[Invalid]:
+    del request, chooser
     found = []
     mutated = copy.deepcopy(valid)
     mutated["face_num"] = len(valid["faces"]) + 1
@@ -242,10 +252,10 @@ def _detect(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid]:
     return found
 
 
-def _key_points(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid]:
+def _key_points(valid: Any, request: Any, chooser: Chooser) -> list[Invalid]:
     from face_contracts._invariants.ailab import FACE_FIELDS, face_fields_asked, max_faces_asked
 
-    del draw
+    del chooser
     found = []
     faces = valid["result"]["face_list"]
     mutated = copy.deepcopy(valid)
@@ -288,14 +298,14 @@ def _key_points(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid]:
     return found
 
 
-def _advanced(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid]:
+def _advanced(valid: Any, request: Any, chooser: Chooser) -> list[Invalid]:
     from face_contracts._invariants.ailab import PER_FACE
 
     del request
     data = valid["data"]
     found = []
     if data["face_count"] >= 1:
-        name = draw(st.sampled_from(sorted(PER_FACE)))
+        name = chooser.choice(sorted(PER_FACE))
         mutated = copy.deepcopy(valid)
         mutated["data"][name].pop()
         found.append(
@@ -316,8 +326,8 @@ def _advanced(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid]:
     return found
 
 
-def _acedata(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid]:
-    del draw
+def _acedata(valid: Any, request: Any, chooser: Chooser) -> list[Invalid]:
+    del chooser
     found = []
     asked = request["body"].get("face_model_version", "3.0")
     other = next(v for v in ("2.0", "3.0") if v != asked)
@@ -351,9 +361,9 @@ def _acedata(valid: Any, request: Any, draw: st.DrawFn) -> list[Invalid]:
 
 
 def _status_mutations(
-    operation: str, valid: Any, request: Any, status: int | None, draw: st.DrawFn
+    operation: str, valid: Any, request: Any, status: int | None, chooser: Chooser
 ) -> list[Invalid]:
-    del request, draw
+    del request, chooser
     if status is None:
         return []
     documented = {

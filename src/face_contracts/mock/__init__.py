@@ -1,55 +1,42 @@
 """Vendor-faithful mocks of the five operations: one engine, three transports.
 
-:class:`FaceMock` is the engine with its settings and journal. Serve it in-process to httpx
-(:func:`face_contracts.mock.transports.respx_router`), on a real socket in tests (the
-``face_mock`` pytest fixture, pytest-httpserver), or as a standalone server
+:class:`FaceMock` is the engine with its settings, state and journal. Serve it in-process
+to httpx (:func:`face_contracts.mock.transports.respx_router`), on a real socket in tests
+(the ``face_mock`` pytest fixture, pytest-httpserver), or as a standalone server
 (``face-contracts serve``).
 
 >>> from face_contracts.mock import FaceMock, HttpRequest
 >>> mock = FaceMock()
 >>> answer = mock.handle(HttpRequest("POST", "/facepp/v3/detect", {}, b""))
->>> answer.status, answer.json()["error_message"]
-(400, 'MISSING_ARGUMENTS: api_key')
+>>> answer.status, answer.json()["error_message"].split(":")[0]
+(400, 'MISSING_ARGUMENTS')
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from face_contracts.mock._config import (
-    MASK,
-    Box,
-    ConfigError,
-    Fault,
-    ForcedError,
-    MockConfig,
-    config_from_mapping,
-    config_to_json,
-    setting_changes,
-)
-from face_contracts.mock._engine import Engine, JournalEntry, body_limit
+from face_contracts.contracts import contracts
+from face_contracts.journal import JournalEntry, JournalQuery
+from face_contracts.mock._engine import Engine
 from face_contracts.mock._http import HttpRequest, HttpResponse, encode_request
+from face_contracts.settings import Box, Settings, SettingsError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
 __all__ = [
-    "MASK",
     "Box",
-    "ConfigError",
     "FaceMock",
-    "Fault",
-    "ForcedError",
     "HttpRequest",
     "HttpResponse",
     "JournalEntry",
-    "MockConfig",
+    "RuleHandle",
+    "Settings",
+    "SettingsError",
     "UnexpectedCallsError",
-    "body_limit",
-    "config_from_mapping",
-    "config_to_json",
     "encode_request",
-    "setting_changes",
 ]
 
 
@@ -57,14 +44,29 @@ class UnexpectedCallsError(AssertionError):
     """The journal does not hold the calls a test expected; the message lists them all."""
 
 
-class FaceMock(Engine):
-    """The mock engine with conveniences for tests. Settings last until :meth:`reset`."""
+@dataclass(frozen=True)
+class RuleHandle:
+    """A forced error, fault or stubbed answer in force; :meth:`remove` takes it away."""
 
-    def set_faces(self, faces: int | Iterable[Box], *, operation: str | None = None) -> None:
-        """Every picture has ``faces`` faces (a count, or boxes left, top, width, height)."""
-        value: int | tuple[Box, ...] = (
-            faces if isinstance(faces, int) else tuple((b[0], b[1], b[2], b[3]) for b in faces)
-        )
+    mock: FaceMock
+    id: str
+
+    def remove(self) -> bool:
+        """Stop applying this rule (False if a reset or an earlier remove already did)."""
+        return self.mock.remove(self.id)
+
+
+class FaceMock(Engine):
+    """The mock engine with conveniences for tests. Settings last until :meth:`reset`.
+
+    Keyword arguments are settings (the keys of the TOML file and of the ``face_mock``
+    marker: ``faces``, ``errors``, ``faults``, ``responses``, ``credentials``, ``credits``,
+    ...), checked as everywhere else (:mod:`face_contracts.settings`)."""
+
+    def set_faces(self, faces: int | Iterable[Box] | None, *, operation: str | None = None) -> None:
+        """Every picture has ``faces`` faces (a count, or boxes left, top, width, height);
+        None returns to the faces found in the picture."""
+        value: Any = faces if faces is None or isinstance(faces, int) else [list(b) for b in faces]
         if operation is None:
             self.configure(faces=value)
         else:
@@ -76,58 +78,118 @@ class FaceMock(Engine):
         *,
         operation: str | None = None,
         credential: str | None = None,
+        when: Mapping[str, Any] | None = None,
         nth: int | None = None,
         times: int | None = None,
         **details: str,
-    ) -> None:
-        """Answer the documented error ``code`` (see the operation's error catalogue)."""
-        self._check_code(code, operation)
-        self.configure(
-            errors=[ForcedError(code, operation, credential, nth, times, tuple(details.items()))]
-        )
+    ) -> RuleHandle:
+        """Answer the documented error ``code`` (see the operation's error catalogue), for
+        calls matching ``when`` (``fields``, ``headers``, ``credential``, ``image_sha256``),
+        on the ``nth`` matching call, at most ``times`` times."""
+        item: dict[str, Any] = {"code": code, "operation": operation, "nth": nth, "times": times}
+        if when is not None:
+            item["when"] = dict(when)
+        if credential is not None:
+            item["credential"] = credential
+        if details:
+            item["details"] = details
+        return self._add("errors", item)
 
     def add_fault(
         self,
         *,
         operation: str | None = None,
-        delay: float = 0.0,
+        delay: float | Mapping[str, Any] = 0.0,
         drop: bool = False,
         status: int | None = None,
+        when: Mapping[str, Any] | None = None,
         nth: int | None = None,
         times: int | None = None,
-    ) -> None:
-        """Add latency, drop the connection, or answer a bare 5xx."""
-        if status is not None and not 500 <= status <= 599:
-            msg = f"a fault answers a 5xx status, not {status}"
-            raise ValueError(msg)
-        self.configure(faults=[Fault(operation, delay, drop, status, nth, times)])
+    ) -> RuleHandle:
+        """Add latency (seconds, or ``{"distribution": "uniform", "low", "high"}`` /
+        ``{"distribution": "lognormal", "median", "sigma"}``), drop the connection, or
+        answer a bare 5xx."""
+        item: dict[str, Any] = {
+            "operation": operation,
+            "delay": dict(delay) if not isinstance(delay, int | float) else delay,
+            "drop": drop,
+            "status": status,
+            "nth": nth,
+            "times": times,
+        }
+        if when is not None:
+            item["when"] = dict(when)
+        return self._add("faults", item)
+
+    def respond(
+        self,
+        operation: str,
+        body: Any = None,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        invalid: str | None = None,
+        seed: int = 0,
+        when: Mapping[str, Any] | None = None,
+        nth: int | None = None,
+        times: int | None = None,
+    ) -> RuleHandle:
+        """Answer matching calls of ``operation`` with exactly ``body`` (a JSON value, text
+        or bytes) and ``status``; or, with ``invalid`` (a drift label such as
+        ``misnamed_key``), with the real success answer broken in that one way."""
+        item: dict[str, Any] = {"operation": operation, "nth": nth, "times": times}
+        if invalid is not None:
+            if body is not None:
+                msg = "give a body or an invalid label, not both"
+                raise SettingsError(msg)
+            item.update(invalid=invalid, seed=seed)
+        else:
+            item.update(body=body, status=status)
+            if headers is not None:
+                item["headers"] = dict(headers)
+            if content_type is not None:
+                item["content_type"] = content_type
+        if when is not None:
+            item["when"] = dict(when)
+        return self._add("responses", item)
+
+    def _add(self, name: str, item: dict[str, Any]) -> RuleHandle:
+        (rule_id,) = self.configure(**{name: [item]})
+        return RuleHandle(self, rule_id)
 
     def set_credentials(
         self,
         *,
         ailab: Iterable[str] | None = None,
         acedata: Iterable[str] | None = None,
-        facepp: Iterable[tuple[str, str]] | None = None,
+        facepp: Iterable[str | tuple[str, str]] | None = None,
     ) -> None:
-        """Only these credentials work (AILab keys, Ace Data tokens, Face++ key/secret pairs)."""
-        changes: dict[str, tuple[str, ...]] = {}
+        """Only these credentials work (AILab keys, Ace Data tokens, Face++ ``key:secret``
+        strings or ``(key, secret)`` pairs)."""
+        changes: dict[str, list[Any]] = {}
         if ailab is not None:
-            changes["ailab"] = tuple(ailab)
+            changes["ailab"] = list(ailab)
         if acedata is not None:
-            changes["acedata"] = tuple(acedata)
+            changes["acedata"] = list(acedata)
         if facepp is not None:
-            changes["facepp"] = tuple(f"{key}:{secret}" for key, secret in facepp)
+            changes["facepp"] = [item if isinstance(item, str) else list(item) for item in facepp]
         self.configure(credentials=changes)
 
     def register_image(self, url: str, data: bytes) -> None:
         """Serve ``data`` for requests that name ``url`` as their image."""
         self.configure(images={url: data})
 
-    def calls(self, operation: str | None = None) -> list[JournalEntry]:
-        """The journal, or the entries of one operation."""
-        return [
-            entry for entry in self.journal if operation is None or entry.operation == operation
-        ]
+    def calls(
+        self,
+        operation: str | None = None,
+        *,
+        status: int | None = None,
+        since: float | None = None,
+        limit: int | None = None,
+    ) -> list[JournalEntry]:
+        """The journal, or the entries of one operation (and status, and time on)."""
+        return self.calls_matching(JournalQuery(operation, status, since, limit))
 
     def assert_called(
         self, operation: str, *, times: int | None = None, **fields: Any
@@ -136,6 +198,7 @@ class FaceMock(Engine):
         values (form fields or JSON body members, compared as strings); the message lists
         what was expected and every call made, near misses first."""
         __tracebackhide__ = True  # the failure is the caller's, not this method's
+        contracts().operation(operation)  # an unknown id names the known ones
         wanted = {name: str(value) for name, value in fields.items()}
         matching = [
             entry
@@ -148,27 +211,11 @@ class FaceMock(Engine):
         if wanted:
             expected += " with " + ", ".join(f"{k}={v!r}" for k, v in wanted.items())
         lines = [f"face-contracts: expected {expected}; found {len(matching)} matching call(s)."]
-        near = sorted(self.journal, key=lambda entry: (entry.operation != operation, entry.at))
+        journal = self.journal
+        near = sorted(journal, key=lambda entry: (entry.operation != operation, entry.sequence))
         if near:
             lines.append("Calls made (same operation first):")
             lines.extend(f"  {entry.summary()}" for entry in near)
         else:
             lines.append("No call was made.")
         raise UnexpectedCallsError("\n".join(lines))
-
-    def _check_code(self, code: str, operation: str | None) -> None:
-        from face_contracts.contracts import contracts
-
-        targets = (
-            [contracts().operation(operation)]
-            if operation
-            else list(contracts().operations.values())
-        )
-        if not any(
-            entry["code"] == code
-            for op in targets
-            for entry in contracts().mock_data[op.id]["errors"]
-        ):
-            where = operation or "any operation"
-            msg = f"{code!r} is not a documented error of {where}"
-            raise ValueError(msg)

@@ -1,830 +1,767 @@
 """The mock engine: one request in, the vendor's answer out.
 
-Routing, auth, parsing, image checks, quotas, forced errors and faults are decided here,
-once; the transports (respx, pytest-httpserver, the ASGI server) only translate HTTP. Answers
-are built by the same renderers as the Hypothesis strategies, from a scene derived from the
-picture, with values seeded by the picture and the request: the same request gets the same
-answer in every run and process.
+The engine decides what is common to every vendor: routing, faults, stubbed answers,
+recordings, forced errors, the journal, per-call ids, picture analysis and image URLs.
+What a vendor does with a call is its module's business (:mod:`face_contracts.vendors`).
+Everything that changes while serving sits behind the state interface
+(:mod:`face_contracts.state`), so workers and replicas can share it. The transports (respx,
+pytest-httpserver, the ASGI server) only translate HTTP.
+
+Answers are pure functions of the picture and the options, so each is rendered once and
+kept; the values a vendor issues afresh for every call (request ids, face_tokens, timings)
+are stamped into the kept answer per call, drawn from the mock's seed and the call's
+sequence number: the same seed and call order give the same ids in every run.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
+import hashlib
+import logging
+import os
+import random
+import secrets
+import socket
 import threading
 import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import orjson
 
 from face_contracts.contracts import contracts
-from face_contracts.generation._errors import error_answer
-from face_contracts.generation._render import RENDERERS, flat_at
 from face_contracts.generation._scene import Face, RandomChooser, Scene
-from face_contracts.mock._config import MASK, ForcedError, MockConfig
-from face_contracts.mock._http import (
-    BodyError,
-    FilePart,
-    HttpRequest,
-    HttpResponse,
-    ParsedBody,
-    parse_body,
-)
+from face_contracts.journal import FileRecord, JournalEntry, JournalQuery
+from face_contracts.mock._fetch import FetchFailure, fetch_loopback, loopback_url
+from face_contracts.mock._http import BodyError, HttpRequest, HttpResponse, ParsedBody, parse_body
 from face_contracts.mock._pictures import Picture, analyse, default_picture, faces_for
+from face_contracts.redaction import Redactor
+from face_contracts.settings import (
+    Fault,
+    ForcedError,
+    Settings,
+    StubbedResponse,
+    When,
+    parse_changes,
+)
+from face_contracts.state import MemoryState, State, StateUnavailableError
+from face_contracts.vendors import VENDORS, Answer, Refusal, Vendor, vendor_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
-    from face_contracts.recordings import CredentialState
-    from face_contracts.validation import Report
+__all__ = ["Call", "Engine", "body_limit"]
 
-__all__ = ["MASK", "Engine", "JournalEntry"]
-
-_SECRET_FIELDS = frozenset({"api_key", "api_secret"})
-_SECRET_HEADERS = frozenset({"ailabapi-api-key", "authorization", "cookie", "proxy-authorization"})
+_LOG = logging.getLogger("face_contracts.mock")
+_Rule = TypeVar("_Rule", ForcedError, Fault, StubbedResponse)
+_PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
 
-@dataclass
-class JournalEntry:
-    """One request the mock answered: what came in (secrets masked) and what went out."""
+def body_limit(operation: str | None) -> int:
+    """How many body bytes a transport reads before it answers :meth:`Engine.too_large`
+    unread (the vendor's limit, or 1 MiB for an unknown path)."""
+    if operation is None:
+        return 1 << 20
+    return vendor_of(operation).body_limit(operation)
 
-    operation: str | None
-    method: str
-    path: str
-    headers: dict[str, str]
-    fields: dict[str, Any]
-    status: int
-    content_type: str
-    body: bytes
-    at: float
-    _files: dict[str, FilePart] = field(default_factory=dict, repr=False)
+
+class Call:
+    """One call on its way through the engine: the request, its lazily parsed body, its
+    credential, the per-call random values, and the services a vendor's logic uses."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        request: HttpRequest,
+        operation: str | None,
+        sequence: int,
+        settings: Settings,
+        deadline: float | None,
+    ) -> None:
+        self.engine = engine
+        self.request = request
+        self.operation = operation
+        self.sequence = sequence
+        self.settings = settings
+        self.deadline = deadline
+        self.vendor: Vendor | None = vendor_of(operation) if operation else None
+        self.chooser = RandomChooser(f"{settings.seed}:{sequence}")
+        self.notes: list[str] = []
+        self.pictures: dict[str, bytes] = {}  # digest -> bytes, of every picture read
+        self._on_refusal: list[Callable[[], None]] = []
+        self._on_complete: list[Callable[[], None]] = []
+
+    @property
+    def op(self) -> str:
+        """The operation (for vendor code: a routed call always has one)."""
+        assert self.operation is not None
+        return self.operation
+
+    # --- the request --------------------------------------------------------------------------
 
     @cached_property
-    def response(self) -> Any:
-        """The answer's body: parsed JSON, or text."""
+    def parsed(self) -> ParsedBody:
+        """The body, parsed by its declared content type (raises BodyError)."""
+        return parse_body(self.request.headers.get("content-type", ""), self.request.body)
+
+    @cached_property
+    def fields(self) -> dict[str, Any]:
+        """Form fields or JSON object members; empty for a body that does not parse."""
         try:
-            return orjson.loads(self.body)
-        except orjson.JSONDecodeError:
-            return self.body.decode("utf-8", errors="replace")
+            parsed = self.parsed
+        except BodyError:
+            return {}
+        if parsed.kind == "json":
+            return dict(parsed.json) if isinstance(parsed.json, dict) else {}
+        return dict(parsed.fields)
 
     @cached_property
-    def request_document(self) -> dict[str, Any]:
-        """The request as a request document (headers and body; secrets masked, files as
-        base64 file parts), the form ``validate(operation, "request", ...)`` reads."""
-        body: dict[str, Any] = dict(self.fields)
-        for name, part in self._files.items():
-            entry: dict[str, Any] = {"base64": base64.b64encode(part.data).decode()}
-            if part.filename is not None:
-                entry["filename"] = part.filename
-            if part.content_type is not None:
-                entry["content_type"] = part.content_type
-            body[name] = entry
-        return {"headers": dict(self.headers), "body": body}
+    def credential(self) -> str | None:
+        """The caller's credential as its vendor reads it."""
+        return self.vendor.credential(self) if self.vendor else None
 
-    @cached_property
-    def verdict(self) -> Report | None:
-        """The request schema's verdict on this request (None for an unknown route). Secrets
-        are masked, so a masked credential is judged as the non-empty string it replaced."""
-        from face_contracts.validation import validate
+    # --- answers ------------------------------------------------------------------------------
 
-        if self.operation is None:
+    def error(self, code: str, **details: str) -> Answer:
+        """The vendor's documented error ``code`` for this call."""
+        assert self.vendor is not None
+        return self.vendor.error(self.op, code, self.chooser, **details)
+
+    def refuse(self, code: str, **details: str) -> NoReturn:
+        """Refuse the call with the documented error ``code``."""
+        raise Refusal(self.error(code, **details))
+
+    def on_refusal(self, undo: Callable[[], None]) -> None:
+        """Run ``undo`` if the call ends refused (give back credits taken up front)."""
+        self._on_refusal.append(undo)
+
+    def on_complete(self, done: Callable[[], None]) -> None:
+        """Run ``done`` once the answer is sent (release a concurrency slot)."""
+        self._on_complete.append(done)
+
+    # --- pictures -----------------------------------------------------------------------------
+
+    def picture(self, data: bytes | memoryview) -> Picture:
+        """The analysis of a picture (format, size, decodability, faces: once per digest)."""
+        picture = analyse(data)
+        self.pictures.setdefault(picture.digest, bytes(data))
+        return picture
+
+    def fetch(self, url: str) -> bytes:
+        """The picture behind an image URL: registered, fetched from loopback, or the
+        bundled face; in strict mode any other URL is the vendor's download failure."""
+        assert self.vendor is not None
+        registered = self.settings.images.get(url)
+        if registered is not None:
+            return registered
+        try:
+            if loopback_url(url):
+                return fetch_loopback(url, own=self.engine.own_addresses, deadline=self.deadline)
+        except FetchFailure as failure:
+            if failure.reason == "invalid_url":
+                raise Refusal(self.vendor.invalid_url(self.op, self.chooser)) from None
+            self.notes.append(f"image URL not fetched: {failure.reason}")
+            answer = self.vendor.download_failure(
+                self.op, self.chooser, timeout=failure.reason == "timeout"
+            )
+            raise Refusal(answer) from None
+        if self.settings.strict_urls:
+            self.notes.append("image URL not registered (strict_urls)")
+            raise Refusal(self.vendor.download_failure(self.op, self.chooser, timeout=False))
+        return default_picture()
+
+    def scene(self, picture: Picture) -> Scene:
+        """The faces in a picture: the configured ones, or those found in it."""
+        override = self.settings.operation_faces.get(self.op, self.settings.faces)
+        return faces_for(picture, override)
+
+    def render(
+        self, scene: Scene, request_body: Mapping[str, Any]
+    ) -> tuple[Answer, dict[str, list[Any]]]:
+        """The vendor's success answer for a scene and the request's options, with this
+        call's fresh values (ids, face_tokens) stamped in; also those values by name."""
+        assert self.vendor is not None
+        stamped = _rendered(self.op, scene, request_body)
+        body, fresh = stamped.stamp(self.vendor, self.chooser)
+        return Answer(200, "application/json", body), fresh
+
+    def remember_face_tokens(
+        self, tokens: Iterable[str], scene: Scene, faces: Iterable[Face]
+    ) -> None:
+        """Make issued face_tokens resolve to their faces (for the vendor's lifetime)."""
+        assert self.vendor is not None
+        lifetime = self.vendor.face_token_lifetime(self.op) or 72 * 3600.0
+        payload = {
+            token: orjson.dumps(
+                {"width": scene.width, "height": scene.height, "face": asdict(face)}
+            )
+            for token, face in zip(tokens, faces, strict=False)
+        }
+        if payload:
+            self.engine.state.put_face_tokens(payload, lifetime)
+
+    def face_token_scene(self, token: str) -> Scene | None:
+        """The one-face scene a face_token resolves to, or None if never issued."""
+        raw = self.engine.state.face_token(token)
+        if raw is None:
             return None
-        return validate(self.operation, "request", self.request_document)
+        data = orjson.loads(raw)
+        face = Face(**{k: _tuples(v) for k, v in data["face"].items()})
+        return Scene(int(data["width"]), int(data["height"]), (face,))
 
-    def summary(self) -> str:
-        """One line: method, path, operation, the fields sent, the status answered."""
-        sent = ", ".join(f"{k}={v!r}" for k, v in self.fields.items())
-        files = ", ".join(f"{k}=<file {len(p.data)} bytes>" for k, p in self._files.items())
-        sent_all = ", ".join(filter(None, [sent, files]))
-        return f"{self.method} {self.path} [{self.operation}] ({sent_all}) -> {self.status}"
+    # --- quotas -------------------------------------------------------------------------------
 
+    def spend_credits(self, key: str, cost: int) -> tuple[bool, int]:
+        """Take ``cost`` credits from ``key`` (refunded if the call ends refused);
+        (taken, balance before). Always taken when credits are unlimited."""
+        if self.settings.credits is None:
+            return True, -1
+        taken, balance = self.engine.state.reserve_credits(key, cost, self.settings.credits)
+        if taken:
+            self.on_refusal(lambda: self.engine.state.refund_credits(key, cost))
+        return taken, balance
 
-@dataclass
-class _Answer:
-    status: int
-    content_type: str
-    body: Any  # JSON value, text, or already encoded JSON bytes
+    def within_rate(self, key: str) -> bool:
+        """Whether one more call of ``key`` fits in the configured rate."""
+        rate = self.settings.rate_per_second
+        return rate is None or self.engine.state.take_rate(key, rate)
 
-
-class _Refusal(Exception):  # noqa: N818 - control flow inside the engine, never raised out of it
-    def __init__(self, answer: _Answer) -> None:
-        self.answer = answer
-        self.parsed: ParsedBody | None = None
+    def take_slot(self, key: str) -> bool:
+        """Take an in-flight slot of ``key`` (released once answered); False when full."""
+        limit = self.settings.concurrency
+        if limit is None:
+            return True
+        handle = self.engine.state.acquire_slot(key, limit)
+        if handle is None:
+            return False
+        state = self.engine.state
+        release = lambda: state.release_slot(handle)  # noqa: E731 - one release per slot
+        self.on_complete(release)
+        self.on_refusal(release)
+        return True
 
 
 class Engine:
-    """The state of one mock: its configuration, the face_tokens it issued, its counters
-    and journal. Thread-safe: the transports may call :meth:`handle` concurrently."""
+    """One mock: its base settings, the settings changed since, and its state (counters,
+    face_tokens, journal). Thread-safe: the transports call :meth:`handle` concurrently.
 
-    def __init__(self, config: MockConfig | None = None) -> None:
-        self.base_config = config or MockConfig()
-        self._lock = threading.RLock()
-        self.reset()
+    ``settings`` is the base (what :meth:`reset` returns to); keyword arguments are
+    settings applied on top (the TOML keys, checked by :mod:`face_contracts.settings`)."""
 
-    # --- state ------------------------------------------------------------------------------
+    def __init__(
+        self, settings: Settings | None = None, *, state: State | None = None, **changes: Any
+    ) -> None:
+        base = settings or Settings()
+        if changes:
+            base = base.merged(parse_changes(changes))
+        self.base_settings = base
+        self.state: State = state or MemoryState(base.journal_limit, base.journal_bytes)
+        self.own_addresses: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+        self._version = -1
+        self._settings = base
+        self.state.configure_journal(base.journal_limit, base.journal_bytes)
+
+    # --- settings -----------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force: the base plus every change since the last reset."""
+        return self._current(self.state.settings_version())
+
+    @property
+    def config(self) -> Settings:
+        """Alias of :attr:`settings`."""
+        return self.settings
+
+    def _current(self, version: int) -> Settings:
+        if version == self._version:
+            return self._settings
+        with self._lock:
+            version, log = self.state.settings_log()
+            settings = self.base_settings
+            for change in log:
+                if "set" in change:
+                    settings = settings.merged(parse_changes(change["set"]))
+                else:
+                    settings, _ = settings.without_rule(change["remove"])
+            self._settings, self._version = settings, version
+            self.state.configure_journal(settings.journal_limit, settings.journal_bytes)
+            return settings
+
+    def configure(self, **changes: Any) -> tuple[str, ...]:
+        """Change the settings until the next :meth:`reset` (the TOML keys; errors, faults
+        and responses are added). Returns the ids of the rules added. Raises SettingsError."""
+        plain = dict(changes)
+        for name in ("errors", "faults", "responses"):
+            if name in plain:
+                plain[name] = [_with_id(item) for item in _listed(plain[name])]
+        parse_changes(plain)  # refuse a bad change before anyone sees it
+        self.state.add_settings_change({"set": plain})
+        self._refresh()
+        return tuple(
+            item["id"] for name in ("errors", "faults", "responses") for item in plain.get(name, ())
+        )
+
+    def remove(self, rule_id: str) -> bool:
+        """Remove the forced error, fault or stubbed answer with this id; False if none."""
+        _, found = self.settings.without_rule(rule_id)
+        if found is None:
+            return False
+        self.state.add_settings_change({"remove": rule_id})
+        self._refresh()
+        return True
+
+    def rule(self, rule_id: str) -> ForcedError | Fault | StubbedResponse | None:
+        """The forced error, fault or stub with this id, if it is in force."""
+        return self.settings.without_rule(rule_id)[1]
+
+    def _refresh(self) -> None:
+        self._current(self.state.settings_version())
 
     def reset(self) -> None:
-        """Back to the base configuration: per-test settings, tokens, counters and journal go."""
-        with self._lock:
-            self.config = self.base_config
-            self.journal: deque[JournalEntry] = deque(maxlen=max(1, self.config.journal_limit))
-            self._tokens: dict[str, tuple[Scene, Face]] = {}
-            self._calls: dict[str | None, int] = defaultdict(int)
-            self._error_uses: dict[int, int] = defaultdict(int)
-            self._fault_uses: dict[int, int] = defaultdict(int)
-            self._credits: dict[str, int] = {}
-            self._rate: dict[str, deque[float]] = defaultdict(deque)
-            self._in_flight: dict[str, int] = defaultdict(int)
+        """Back to the base settings: run-time settings, face_tokens, counters, credits and
+        journal are forgotten."""
+        self.state.reset()
+        self._refresh()
 
-    def configure(self, **changes: Any) -> None:
-        """Change the configuration of this mock until the next :meth:`reset`."""
-        with self._lock:
-            self.config = self.config.merged(**changes)
-            if self.journal.maxlen != self.config.journal_limit:
-                self.journal = deque(self.journal, maxlen=max(1, self.config.journal_limit))
+    @property
+    def redactor(self) -> Redactor:
+        """Masks the credentials in use (settings and environment) wherever they appear."""
+        return Redactor.from_environment(extra=self.settings.secrets())
+
+    # --- the journal --------------------------------------------------------------------------
+
+    @property
+    def journal(self) -> list[JournalEntry]:
+        """Every call answered since the last reset (within the journal's bounds), oldest
+        first."""
+        return self.state.journal()
+
+    def calls_matching(self, query: JournalQuery) -> list[JournalEntry]:
+        """The journal entries a query selects."""
+        if query.operation is not None:
+            contracts().operation(query.operation)  # an unknown id names the known ones
+        return self.state.journal(query)
+
+    def clear_journal(self) -> None:
+        """Forget the journal only."""
+        self.state.clear_journal()
 
     # --- the request path -------------------------------------------------------------------
 
     def route(self, method: str, path: str) -> str | None:
         """The operation served at this method and path, if any."""
-        for op in contracts().operations.values():
-            if op.path == path.rstrip("/") and op.method == method.upper():
-                return op.id
-        return None
+        return _routes().get((method.upper(), path.rstrip("/") or "/"))
 
-    def handle(self, request: HttpRequest) -> HttpResponse:
-        """Answer one request as the vendor would."""
+    def handle(self, request: HttpRequest, *, deadline: float | None = None) -> HttpResponse:
+        """Answer one request as the vendor would. ``deadline`` (``time.monotonic()``)
+        bounds the waiting inside (image URLs)."""
         operation = self.route(request.method, request.path)
-        with self._lock:
-            self._calls[operation] += 1
-            call = self._calls[operation]
-        fault = self._fault(operation, call)
-        if fault is not None and (fault.drop or fault.status):
-            response = HttpResponse(
-                fault.status or 0, "text/plain", b"", delay=fault.delay, drop=fault.drop
-            )
-            if fault.status:
-                response.body = f"{fault.status} fault injected by face-contracts".encode()
-            self._record(operation, request, ParsedBody(), response)
-            return response
-        if operation is not None and self.config.recordings:
-            replayed = self._replayed(operation, request)
-            if replayed is not None:
-                return replayed
-        parsed = ParsedBody()
-        release: Callable[[], None] | None = None
         try:
-            if operation is None:
-                raise _Refusal(self._not_found(request.path))
-            parsed, answer, release = self._answer(operation, request, call)
-        except _Refusal as refusal:
-            answer, parsed = refusal.answer, refusal.parsed or parsed
+            ticket = self.state.begin_call()
+            settings = self._current(ticket.settings_version)
+        except StateUnavailableError as error:
+            return self._state_failure(operation, request, error)
+        call = Call(self, request, operation, ticket.sequence, settings, deadline)
+        delay = 0.0
+        try:
+            fault = self._first(settings.faults, call)
+            if fault is not None:
+                # Seeded by the call, so a run's latencies repeat (not secrecy).
+                rng = random.Random(f"{settings.seed}:{ticket.sequence}:{fault.id}")  # noqa: S311
+                delay = fault.delay.sample(rng)
+                call.notes.append(f"fault {fault.id}")
+                if fault.drop or fault.status:
+                    text = (
+                        f"{fault.status} fault injected by face-contracts" if fault.status else ""
+                    )
+                    response = HttpResponse(
+                        fault.status or 0, "text/plain", text.encode(), delay=delay, drop=fault.drop
+                    )
+                    self._record(call, response)
+                    return response
+            answer = self._answer(call, settings)
+        except Refusal as refusal:
+            answer = refusal.answer
+            for undo in call._on_refusal:
+                undo()
+        except StateUnavailableError as error:
+            return self._state_failure(operation, request, error)
         response = _encode(answer)
-        if fault is not None:
-            response.delay = fault.delay
-        response.on_complete = release
-        self._record(operation, request, parsed, response)
+        response.delay = delay
+        if call._on_complete:
+            response.on_complete = _all(tuple(call._on_complete))
+        self._record(call, response)
         return response
 
-    def _replayed(self, operation: str, request: HttpRequest) -> HttpResponse | None:
+    def _answer(self, call: Call, settings: Settings) -> Answer:
+        operation = call.operation
+        if operation is None:
+            return _not_found(call)
+        vendor = vendor_of(operation)
+        limit = vendor.body_limit(operation)
+        if len(call.request.body) > limit:
+            raise Refusal(vendor.too_large(operation, call.chooser))
+        try:
+            call.parsed  # noqa: B018 - parse now, so a malformed body gets the vendor's answer
+        except BodyError as error:
+            raise Refusal(vendor.bad_body(operation, error, call.chooser)) from None
+        stub = self._first(settings.responses, call)
+        if stub is not None:
+            call.notes.append(f"stub {stub.id}")
+            return self._stubbed(call, stub)
+        if settings.recordings:
+            replayed = self._replayed(call, settings)
+            if replayed is not None:
+                return replayed
+        forced = self._first(settings.errors, call)
+        if forced is not None:
+            call.notes.append(f"forced error {forced.id}")
+            call.refuse(forced.code, **dict(forced.details))
+        return vendor.handle(call)
+
+    def _first(self, rules: tuple[_Rule, ...], call: Call) -> _Rule | None:
+        """The first rule that fires on this call; every rule the call matches counts it."""
+        matching = [rule for rule in rules if _applies(rule, call)]
+        if not matching:
+            return None
+        index = self.state.first_firing([(r.id, r.nth, r.times) for r in matching])
+        return None if index is None else matching[index]
+
+    def _stubbed(self, call: Call, stub: StubbedResponse) -> Answer:
+        if stub.invalid is not None:
+            from face_contracts.mock._drift import drifted_answer  # deferred: Hypothesis
+
+            answer, note = drifted_answer(call, stub)
+            call.notes.append(note)
+            return answer
+        return Answer(stub.status, stub.content_type, stub.body, dict(stub.headers))
+
+    def _replayed(self, call: Call, settings: Settings) -> Answer | None:
         """The recorded answer to a request whose summary (fields, file digests, credential
         state) matches a recording's, or None to answer as usual."""
         from face_contracts.recordings import replay_key, request_summary
 
-        try:
-            parsed = parse_body(request.headers.get("content-type", ""), request.body)
-        except BodyError:
-            return None
-        vendor = operation.split(".", 1)[0]
-        credential = _credential(vendor, request, parsed)
-        if vendor == "facepp":
-            secret = parsed.fields.get("api_secret")
-            credential = f"{credential}:{secret}" if credential and secret else None
-        allowed = self.config.credentials.get(vendor)
-        state: CredentialState = "valid"
-        if not credential:
-            state = "missing"
-        elif allowed and credential not in allowed:
-            state = "wrong"
-        key = replay_key(operation, request_summary(operation, request, parsed, state))
-        for recording in self.config.recordings:
-            if recording.operation == operation and recording.key == key:
-                response = HttpResponse(
-                    recording.status, recording.content_type, recording.encoded_body()
-                )
-                self._record(operation, request, parsed, response)
-                return response
+        assert call.vendor is not None
+        state = call.vendor.credential_state(call)
+        key = replay_key(
+            call.op,
+            request_summary(call.op, call.request, call.parsed, state),  # type: ignore[arg-type]
+        )
+        for recording in settings.recordings:
+            if recording.operation == call.op and recording.key == key:
+                call.notes.append(f"recording {recording.case}")
+                if recording.report is not None and not recording.report.valid:
+                    call.notes.append("drifted recording: breaks the contract")
+                return Answer(recording.status, recording.content_type, recording.encoded_body())
         return None
-
-    def _answer(
-        self, operation: str, request: HttpRequest, call: int
-    ) -> tuple[ParsedBody, _Answer, Callable[[], None] | None]:
-        vendor = operation.split(".", 1)[0]
-        limit = request_limit(operation)
-        if limit is not None and len(request.body) > limit:
-            # Face++ refuses an oversized request before reading it (seed 004: 413, plain text).
-            raise _Refusal(self._error(operation, "Request Entity Too Large"))
-        try:
-            parsed = parse_body(request.headers.get("content-type", ""), request.body)
-        except BodyError as error:
-            raise _Refusal(self._bad_body(operation, error)) from None
-        try:
-            credential = _credential(vendor, request, parsed)
-            forced = self._forced(operation, call, credential)
-            if forced is not None:
-                raise _Refusal(self._error(operation, forced.code, **dict(forced.details)))
-            handler = {"facepp": self._facepp, "ailab": self._ailab, "acedata": self._acedata}[
-                vendor
-            ]
-            body, release = handler(operation, request, parsed)
-        except _Refusal as refusal:
-            refusal.parsed = parsed
-            raise
-        return parsed, _Answer(200, "application/json", body), release
 
     def internal_error(self, operation: str | None, request: HttpRequest) -> HttpResponse:
         """The vendor's documented internal error, for a transport that caught a failure of
-        the engine itself."""
-        codes = {
-            "facepp": "INTERNAL_ERROR",
-            "ailab": "SERVICE_INTERNAL_ERROR",
-            "acedata": "api_error",
-        }
+        the engine itself (or a call past its deadline)."""
+        chooser = RandomChooser(f"internal:{time.monotonic_ns()}")
         if operation is None:
             return HttpResponse(500, "text/plain", b"face-contracts mock: internal error")
-        response = _encode(self._error(operation, codes[operation.split(".", 1)[0]]))
-        self._record(operation, request, ParsedBody(kind="unread"), response)
+        vendor = vendor_of(operation)
+        response = _encode(vendor.error(operation, vendor.internal_error_code, chooser))
+        self._record_quietly(operation, request, response, "internal error")
         return response
 
     def too_large(self, operation: str | None, request: HttpRequest) -> HttpResponse:
         """The vendor's answer to a body over :func:`body_limit`, given without reading it."""
+        chooser = RandomChooser(f"too-large:{time.monotonic_ns()}")
         if operation is None:
-            answer = self._not_found(request.path)
-        elif operation.startswith("facepp."):
-            answer = self._error(operation, "Request Entity Too Large")
-        elif operation.startswith("ailab."):
-            answer = self._error(
-                operation, "FILE_SIZE_EXCEEDS_LIMIT", message="the request is too large"
-            )
+            answer = _not_found_path(request.path, chooser)
         else:
-            answer = self._error(operation, "bad_request", message="the request body is too large")
+            answer = vendor_of(operation).too_large(operation, chooser)
         response = _encode(answer)
-        self._record(operation, request, ParsedBody(kind="unread"), response)
+        self._record_quietly(operation, request, response, "body not read: too large")
         return response
 
-    # --- Face++ -----------------------------------------------------------------------------
+    def _state_failure(
+        self, operation: str | None, request: HttpRequest, error: Exception
+    ) -> HttpResponse:
+        _LOG.error("face-contracts: shared state unavailable: %s", error)
+        if operation is None:
+            return HttpResponse(503, "text/plain", b"face-contracts mock: state unavailable")
+        vendor = vendor_of(operation)
+        chooser = RandomChooser(f"state:{time.monotonic_ns()}")
+        return _encode(vendor.error(operation, vendor.internal_error_code, chooser))
 
-    def _facepp(
-        self, operation: str, request: HttpRequest, parsed: ParsedBody
-    ) -> tuple[Any, Callable[[], None] | None]:
-        del request
-        fields, files = parsed.fields, parsed.files
-        for name in ("api_key", "api_secret"):
-            if not fields.get(name):
-                raise _Refusal(self._error(operation, "MISSING_ARGUMENTS", field=name, fields=name))
-        key, secret = fields["api_key"], fields["api_secret"]
-        allowed = self.config.credentials.get("facepp")
-        if allowed and f"{key}:{secret}" not in allowed:
-            raise _Refusal(self._error(operation, "AUTHENTICATION_ERROR"))
-        release = self._take_slot(operation, key)
-        try:
-            self._facepp_options(operation, fields)
-            scene, request_body = self._facepp_scene(operation, fields, files)
-        except _Refusal:
-            if release is not None:
-                release()
-            raise
-        body, tokens = _rendered(operation, scene, request_body)
-        if tokens:
-            with self._lock:
-                for token, face in zip(tokens, scene.faces, strict=False):
-                    self._tokens[token] = (scene, face)
-        return body, release
-
-    def _facepp_options(self, operation: str, fields: Mapping[str, str]) -> None:
-        schema = flat_at(operation, "request", ("body",))
-        for name, value in fields.items():
-            if (
-                name in _SECRET_FIELDS
-                or name not in schema["properties"]
-                or name in ("image_base64", "image_url", "face_token")
-            ):
-                continue
-            subschema = flat_at(operation, "request", ("body", name))
-            if not _matches(subschema, value):
-                raise _Refusal(self._error(operation, "BAD_ARGUMENTS", field=name))
-        if operation == "facepp.thousandlandmark" and "return_landmark" not in fields:
-            raise _Refusal(
-                self._error(
-                    operation,
-                    "MISSING_ARGUMENTS",
-                    field="return_landmark",
-                    fields="return_landmark",
-                )
-            )
-
-    def _facepp_scene(
-        self, operation: str, fields: Mapping[str, str], files: Mapping[str, FilePart]
-    ) -> tuple[Scene, dict[str, Any]]:
-        request_body: dict[str, Any] = {k: v for k, v in fields.items() if k not in _SECRET_FIELDS}
-        for source in ("face_token", "image_base64", "image_url"):
-            # A source sent empty is a malformed argument, not an absent one.
-            if source in fields and not fields[source].strip():
-                raise _Refusal(self._error(operation, "BAD_ARGUMENTS", field=source))
-        url = fields.get("image_url")
-        if url is not None and not _matches(
-            flat_at(operation, "request", ("body", "image_url")), url
-        ):
-            raise _Refusal(self._error(operation, "INVALID_IMAGE_URL"))
-        token = fields.get("face_token", "").strip()
-        if token and not re.fullmatch(r"[A-Za-z0-9_-]+", token):
-            # Not something the service could have issued; echoing it would mangle the answer.
-            raise _Refusal(self._error(operation, "BAD_ARGUMENTS", field="face_token"))
-        if operation == "facepp.thousandlandmark" and token:
-            with self._lock:
-                known = self._tokens.get(token)
-            if known is None:
-                raise _Refusal(self._error(operation, "INVALID_FACE_TOKEN", face_token=token))
-            scene, face = known
-            return Scene(scene.width, scene.height, (face,)), request_body
-        if "image_file" in files:
-            field_name, data = "image_file", files["image_file"].data
-        elif fields.get("image_base64"):
-            field_name = "image_base64"
-            try:
-                data = base64.b64decode(fields["image_base64"], validate=False)
-            except (binascii.Error, ValueError):
-                raise _Refusal(
-                    self._error(operation, "IMAGE_ERROR_UNSUPPORTED_FORMAT", field=field_name)
-                ) from None
-        elif fields.get("image_url"):
-            field_name = "image_url"
-            data = self._fetch(operation, fields["image_url"])
-        else:
-            sources = "image_url, image_file, image_base64"
-            raise _Refusal(
-                self._error(operation, "MISSING_ARGUMENTS", field="image_url", fields=sources)
-            )
-        limits = contracts().mock_data[operation]["image"]
-        picture = analyse(data)
-        if picture.size > limits["max_bytes"]:
-            raise _Refusal(self._error(operation, "IMAGE_FILE_TOO_LARGE", field=field_name))
-        if picture.info is None or picture.problem or picture.info.format not in limits["formats"]:
-            raise _Refusal(
-                self._error(operation, "IMAGE_ERROR_UNSUPPORTED_FORMAT", field=field_name)
-            )
-        if not _within_limits(picture, limits):
-            raise _Refusal(self._error(operation, "INVALID_IMAGE_SIZE", field=field_name))
-        scene = self._scene(operation, picture)
-        return _big_enough(scene, limits), request_body
-
-    # --- AILabTools -------------------------------------------------------------------------
-
-    def _ailab(
-        self, operation: str, request: HttpRequest, parsed: ParsedBody
-    ) -> tuple[Any, Callable[[], None] | None]:
-        key = request.headers.get("ailabapi-api-key", "")
-        allowed = self.config.credentials.get("ailab")
-        if not key or (allowed and key not in allowed):
-            raise _Refusal(
-                self._error(operation, "ERROR_APPLICATIONS_NOT_EXISTS", message="invalid api key")
-            )
-        data = contracts().mock_data[operation]
-        refund = self._reserve_credits(operation, key, int(data.get("cost_credits", 1)))
-        try:
-            return self._ailab_answer(operation, parsed, data), None
-        except _Refusal:
-            if refund is not None:
-                refund()  # a refused call costs nothing
-            raise
-
-    def _reserve_credits(self, operation: str, key: str, cost: int) -> Callable[[], None] | None:
-        """Take the call's price from the key's credits up front, so that concurrent calls
-        can never spend more than there is; returns how to give it back."""
-        if self.config.credits is None:
-            return None
-        with self._lock:
-            balance = self._credits.setdefault(key, self.config.credits)
-            if balance >= cost:
-                self._credits[key] = balance - cost
-        if balance < cost:
-            raise _Refusal(
-                self._error(
-                    operation,
-                    "ERROR_NOT_ENOUGH_CREDITS",
-                    message=f"{balance} credits left, {cost} needed",
-                )
-            )
-
-        def refund() -> None:
-            with self._lock:
-                self._credits[key] += cost
-
-        return refund
-
-    def _ailab_answer(self, operation: str, parsed: ParsedBody, data: Mapping[str, Any]) -> Any:
-        if parsed.kind != "multipart" or "image" not in parsed.files:
-            raise _Refusal(
-                self._error(
-                    operation,
-                    "MISSING_PARAMETERS",
-                    message="image: a multipart file part is required",
-                )
-            )
-        fields = parsed.fields
-        schema = flat_at(operation, "request", ("body",))
-        for name, value in fields.items():
-            if name in schema.get("properties", {}) and not _matches(
-                flat_at(operation, "request", ("body", name)), value
-            ):
-                raise _Refusal(
-                    self._error(
-                        operation,
-                        "ERROR_PARAMETERS",
-                        message=f"{name}: {value!r} is not a documented value",
-                    )
-                )
-        limits = data["image"]
-        picture = analyse(parsed.files["image"].data)
-        if picture.size > limits["max_bytes"]:
-            raise _Refusal(
-                self._error(
-                    operation, "FILE_SIZE_EXCEEDS_LIMIT", message=f"image: {picture.size} bytes"
-                )
-            )
-        if picture.problem in ("empty", "unknown_format") or (
-            picture.info and picture.info.format not in limits["formats"]
-        ):
-            raise _Refusal(
-                self._error(
-                    operation, "UNSUPPORTED_FILE_TYPES", message="image: unsupported file type"
-                )
-            )
-        if picture.info is None or picture.problem:
-            raise _Refusal(
-                self._error(
-                    operation, "FILE_DECODING_FAILURE", message="image: the file cannot be decoded"
-                )
-            )
-        if not _within(picture, limits["max_pixels"], upper=True):
-            raise _Refusal(
-                self._error(
-                    operation,
-                    "FILE_RESOLUTION_EXCEEDS_LIMITS",
-                    message="image: resolution too high",
-                )
-            )
-        if not _within(picture, limits["min_pixels"], upper=False):
-            raise _Refusal(
-                self._error(operation, "ERROR_LOW_RESOLUTION", message="image: resolution too low")
-            )
-        scene = _big_enough(self._scene(operation, picture), limits)
-        if not scene.faces and operation == "ailab.face_key_points":
-            raise _Refusal(
-                self._error(operation, "ERROR_NO_FACE_IN_FILE", message="pic not has face")
-            )
-        body, _ = _rendered(operation, scene, dict(fields))
-        return body
-
-    # --- Ace Data Cloud ---------------------------------------------------------------------
-
-    def _acedata(
-        self, operation: str, request: HttpRequest, parsed: ParsedBody
-    ) -> tuple[Any, Callable[[], None] | None]:
-        authorization = request.headers.get("authorization", "").strip()
-        if not authorization:
-            raise _Refusal(self._error(operation, "no_token"))
-        match = re.fullmatch(r"(?i:bearer) +([^ \t\r\n]+)", authorization)
-        allowed = self.config.credentials.get("acedata")
-        if match is None or (allowed and match.group(1) not in allowed):
-            raise _Refusal(self._error(operation, "invalid_token"))
-        token = match.group(1)
-        rate = self.config.rate_per_second
-        if rate is not None and not self._within_rate(token, rate):
-            raise _Refusal(self._error(operation, "too_many_requests"))
-        body = parsed.json
-        if parsed.kind != "json" or not isinstance(body, dict):
-            raise _Refusal(
-                self._error(operation, "bad_request", message="the body must be a JSON object")
-            )
-        if not isinstance(body.get("image_url"), str) or not body["image_url"]:
-            raise _Refusal(self._error(operation, "bad_request", message="image_url is required"))
-        for name in ("image_url", "mode", "face_model_version", "need_rotate_detection"):
-            if name in body and not _matches(
-                flat_at(operation, "request", ("body", name)), body[name]
-            ):
-                raise _Refusal(
-                    self._error(
-                        operation,
-                        "bad_request",
-                        message=f"{name}: {body[name]!r} is not a documented value",
-                    )
-                )
-        data = self._fetch(operation, body["image_url"])
-        picture = analyse(data)
-        target = contracts().mock_data[operation]["image_url_target"]
-        if picture.info is None or picture.problem or picture.info.format not in target["formats"]:
-            raise _Refusal(self._error(operation, "api_error", message="fetch failed"))
-        scene = self._scene(operation, picture)
-        if not scene.faces:
-            no_face = contracts().mock_data[operation]["no_face"]
-            raise _Refusal(self._error(operation, no_face["code"], message=no_face["message"]))
-        answer, _ = _rendered(operation, scene, body)
-        return answer, None
-
-    # --- shared steps -----------------------------------------------------------------------
-
-    def _scene(self, operation: str, picture: Picture) -> Scene:
-        override = self.config.operation_faces.get(operation, self.config.faces)
-        return faces_for(picture, override)
-
-    def _fetch(self, operation: str, url: str) -> bytes:
-        """The picture behind an image URL: registered, fetched from loopback, or the bundled
-        face; in strict mode an unknown URL is the vendor's download failure."""
-        if url in self.config.images:
-            return self.config.images[url]
-        try:
-            host = (urlsplit(url).hostname or "").lower()
-        except ValueError:  # not a URL at all (e.g. a broken IPv6 host): a bad argument
-            if operation.startswith("acedata."):
-                answer = self._error(
-                    operation, "bad_request", message="image_url is not a valid URL"
-                )
-            else:
-                answer = self._error(operation, "INVALID_IMAGE_URL")
-            raise _Refusal(answer) from None
-        if host in ("localhost", "::1") or host.startswith("127."):
-            import httpx
-
-            try:
-                response = httpx.get(url, timeout=5.0)
-                response.raise_for_status()
-            except httpx.TimeoutException:
-                raise _Refusal(self._download_failure(operation, timeout=True)) from None
-            except httpx.HTTPError:
-                raise _Refusal(self._download_failure(operation, timeout=False)) from None
-            return response.content
-        if self.config.strict_urls:
-            raise _Refusal(self._download_failure(operation, timeout=False))
-        return default_picture()
-
-    def _download_failure(self, operation: str, *, timeout: bool) -> _Answer:
-        if operation.startswith("facepp."):
-            return self._error(
-                operation, "IMAGE_DOWNLOAD_TIMEOUT" if timeout else "INVALID_IMAGE_URL"
-            )
-        if operation.startswith("acedata."):
-            return self._error(operation, "api_error", message="fetch failed")
-        return self._error(operation, "ERROR_FILE_DOWNLOAD_FAILED")
-
-    def _error(self, operation: str, code: str, **details: str) -> _Answer:
-        seed = f"{operation}:{code}:{sum(self._calls.values())}"
-        status, content_type, body = error_answer(operation, code, RandomChooser(seed), **details)
-        return _Answer(status, content_type, body)
-
-    def _bad_body(self, operation: str, error: BodyError) -> _Answer:
-        vendor = operation.split(".", 1)[0]
-        if vendor == "facepp":
-            return self._error(operation, "BAD_ARGUMENTS", field=error.field or "image_file")
-        if vendor == "ailab":
-            return self._error(operation, "ERROR_PARAMETERS", message=str(error))
-        return self._error(operation, "bad_request", message=str(error))
-
-    def _not_found(self, path: str) -> _Answer:
-        if path.startswith("/facepp/"):
-            return self._error("facepp.thousandlandmark", "API_NOT_FOUND")
-        if path.startswith("/api/"):
-            return self._error(
-                "ailab.face_key_points", "ERROR_AI_NOT_EXISTS", message=f"{path} is not an API"
-            )
-        if path.startswith("/face/"):
-            return self._error("acedata.face_analyze", "no_api")
-        routes = "\n".join(
-            f"{op.method} {op.path}  {op.id}" for op in contracts().operations.values()
-        )
-        return _Answer(
-            404,
-            "text/plain",
-            f"face-contracts mock: no operation at {path}; it serves:\n{routes}\n",
-        )
-
-    def _forced(self, operation: str, call: int, credential: str | None) -> ForcedError | None:
-        with self._lock:
-            for index, forced in enumerate(self.config.errors):
-                if forced.operation not in (None, operation):
-                    continue
-                if forced.credential is not None and forced.credential != credential:
-                    continue
-                if forced.nth is not None and forced.nth != call:
-                    continue
-                if forced.times is not None and self._error_uses[index] >= forced.times:
-                    continue
-                if forced.operation is None and not _documents(operation, forced.code):
-                    continue
-                self._error_uses[index] += 1
-                return forced
-        return None
-
-    def _fault(self, operation: str | None, call: int) -> Any:
-        with self._lock:
-            for index, fault in enumerate(self.config.faults):
-                if fault.operation not in (None, operation):
-                    continue
-                if fault.nth is not None and fault.nth != call:
-                    continue
-                if fault.times is not None and self._fault_uses[index] >= fault.times:
-                    continue
-                self._fault_uses[index] += 1
-                return fault
-        return None
-
-    def _take_slot(self, operation: str, key: str) -> Callable[[], None] | None:
-        limit = self.config.concurrency
-        if limit is None:
-            return None
-        with self._lock:
-            if self._in_flight[key] >= limit:
-                raise _Refusal(self._error(operation, "CONCURRENCY_LIMIT_EXCEEDED"))
-            self._in_flight[key] += 1
-        # The counters of this call's generation: a transport may release after a reset()
-        # (the socket transport does so once the answer is written), which must not count
-        # against the fresh counters.
-        in_flight = self._in_flight
-
-        def release() -> None:
-            with self._lock:
-                in_flight[key] -= 1
-
-        return release
-
-    def _within_rate(self, token: str, limit: float) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            window = self._rate[token]
-            while window and now - window[0] >= 1.0:
-                window.popleft()
-            if len(window) >= limit:
-                return False
-            window.append(now)
-            return True
-
-    def _record(
-        self,
-        operation: str | None,
-        request: HttpRequest,
-        parsed: ParsedBody,
-        response: HttpResponse,
+    def _record_quietly(
+        self, operation: str | None, request: HttpRequest, response: HttpResponse, note: str
     ) -> None:
-        headers = {
-            name: (_masked_header(value) if name in _SECRET_HEADERS else value)
-            for name, value in request.headers.items()
-        }
-        if parsed.kind == "json" and isinstance(parsed.json, dict):
-            fields: dict[str, Any] = dict(parsed.json)
-        else:
-            fields = {
-                name: (MASK if name in _SECRET_FIELDS else value)
-                for name, value in parsed.fields.items()
-            }
+        try:
+            ticket = self.state.begin_call()
+            call = Call(self, request, operation, ticket.sequence, self.settings, None)
+            call.notes.append(note)
+            call.__dict__["fields"] = {}  # the body was not read
+            self._record(call, response, files=False)
+        except StateUnavailableError as error:
+            _LOG.error("face-contracts: journal unavailable: %s", error)
+
+    def _record(self, call: Call, response: HttpResponse, *, files: bool = True) -> None:
+        redactor = self.redactor
+        request = call.request
+        parts: dict[str, FileRecord] = {}
+        if files:
+            try:
+                parsed_files = call.parsed.files
+            except BodyError:
+                parsed_files = {}
+            for name, part in parsed_files.items():
+                data = bytes(part.data)
+                parts[name] = FileRecord(
+                    redactor.text(part.filename) if part.filename is not None else None,
+                    part.content_type,
+                    len(data),
+                    hashlib.sha256(data).hexdigest(),
+                    data,
+                )
         entry = JournalEntry(
-            operation,
+            call.sequence,
+            call.operation,
             request.method,
             request.path,
-            headers,
-            fields,
+            redactor.headers(request.headers),
+            redactor.fields(call.fields),
             response.status,
             response.content_type,
             response.body,
             time.time(),
-            dict(parsed.files),
+            parts,
+            redactor.url(f"http://h/?{request.query}").partition("?")[2] if request.query else "",
+            _PROCESS,
+            tuple(call.notes),
+            response.drop,
         )
-        with self._lock:
-            self.journal.append(entry)
+        self.state.record(entry)
 
 
-_RENDERED: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _all(callbacks: tuple[Callable[[], None], ...]) -> Callable[[], None]:
+    def run() -> None:
+        for callback in callbacks:
+            callback()
+
+    return run
+
+
+def _listed(value: Any) -> list[Any]:
+    if isinstance(value, dict | str):
+        return [value]
+    return list(value)
+
+
+def _with_id(item: Any) -> Any:
+    if isinstance(item, dict) and not item.get("id"):
+        return {**item, "id": secrets.token_hex(6)}
+    return item
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tuples(item) for item in value)
+    return value
+
+
+_ROUTES: dict[tuple[str, str], str] = {}
+
+
+def _routes() -> dict[tuple[str, str], str]:
+    if not _ROUTES:
+        _ROUTES.update({(op.method, op.path): op.id for op in contracts().operations.values()})
+    return _ROUTES
+
+
+def _applies(rule: ForcedError | Fault | StubbedResponse, call: Call) -> bool:
+    if rule.operation is not None and rule.operation != call.operation:
+        return False
+    if isinstance(rule, ForcedError) and (
+        call.vendor is None or not call.vendor.documents(call.op, rule.code)
+    ):
+        return False
+    return not rule.when or _matches(rule.when, call)
+
+
+def _matches(when: When, call: Call) -> bool:
+    if when.credential is not None and call.credential != when.credential:
+        return False
+    for name, value in when.headers:
+        if call.request.headers.get(name) != value:
+            return False
+    for name, wanted in when.fields:
+        sent = call.fields.get(name)
+        if sent is None:
+            return False
+        text = sent if isinstance(sent, str) else orjson.dumps(sent).decode()
+        items = {item.strip() for item in text.split(",")}
+        if len(wanted) == 1 and wanted[0] == text:
+            continue
+        if not set(wanted) <= items:
+            return False
+    if when.image_sha256 is not None:
+        return when.image_sha256 in _picture_digests(call)
+    return True
+
+
+def _picture_digests(call: Call) -> set[str]:
+    """The digests of the pictures a call sends (file parts, base64 fields, image URLs)."""
+    import base64
+    import binascii
+
+    digests: set[str] = set()
+    try:
+        files = call.parsed.files
+    except BodyError:
+        return digests
+    for part in files.values():
+        digests.add(hashlib.sha256(part.data).hexdigest())
+    for name, value in call.fields.items():
+        if not isinstance(value, str):
+            continue
+        if name.endswith("_base64"):
+            try:
+                digests.add(hashlib.sha256(base64.b64decode(value)).hexdigest())
+            except (binascii.Error, ValueError):
+                continue
+        elif name.endswith("_url"):
+            try:
+                digests.add(hashlib.sha256(call.fetch(value)).hexdigest())
+            except Refusal:
+                continue
+    return digests
+
+
+def _not_found(call: Call) -> Answer:
+    return _not_found_path(call.request.path, call.chooser)
+
+
+def _not_found_path(path: str, chooser: RandomChooser) -> Answer:
+    for vendor in VENDORS.values():
+        answer = vendor.not_found(path, chooser)
+        if answer is not None:
+            return answer
+    routes = "\n".join(f"{op.method} {op.path}  {op.id}" for op in contracts().operations.values())
+    return Answer(
+        404, "text/plain", f"face-contracts mock: no operation at {path}; it serves:\n{routes}\n"
+    )
+
+
+def _encode(answer: Answer) -> HttpResponse:
+    if isinstance(answer.body, bytes):
+        body = answer.body
+    elif isinstance(answer.body, str):
+        body = answer.body.encode()
+    else:
+        body = orjson.dumps(answer.body)
+    return HttpResponse(answer.status, answer.content_type, body, dict(answer.headers))
+
+
+# --- rendered answers, kept, with fresh values stamped per call ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Stamped:
+    """An encoded answer cut where its per-call values go: ``segments`` around ``slots``
+    (each the name of the value and its index among values of that name)."""
+
+    segments: tuple[bytes, ...]
+    slots: tuple[tuple[str, int], ...]
+    size: int = field(default=0)
+
+    def stamp(self, vendor: Vendor, chooser: RandomChooser) -> tuple[bytes, dict[str, list[Any]]]:
+        if not self.slots:
+            return self.segments[0], {}
+        fresh: dict[str, list[Any]] = {}
+        pieces = [self.segments[0]]
+        for (name, index), segment in zip(self.slots, self.segments[1:], strict=True):
+            value = vendor.fresh_value(name, chooser, index)
+            fresh.setdefault(name, []).append(value)
+            pieces.append(orjson.dumps(value))
+            pieces.append(segment)
+        return b"".join(pieces), fresh
+
+
+_RENDERED: dict[str, _Stamped] = {}
 _RENDERED_LOCK = threading.Lock()
-_RENDERED_SIZE = 256
+_RENDERED_BYTES = 0
+_RENDERED_MAX_BYTES = 32 << 20
+_PLACEHOLDER = "@@face-contracts-fresh-{}@@"
 
 
-def _rendered(
-    operation: str, scene: Scene, request_body: Mapping[str, Any]
-) -> tuple[bytes, tuple[str, ...]]:
-    """The encoded success answer and its face_tokens. Answers are a pure function of the
-    operation, the scene and the options, so each is rendered once and kept (bounded)."""
+def _rendered(operation: str, scene: Scene, request_body: Mapping[str, Any]) -> _Stamped:
+    """The answer for a scene and options, rendered once and kept (bounded in bytes)."""
+    global _RENDERED_BYTES
     seed = _seed(operation, scene, request_body)
-    found = _RENDERED.get(seed)
+    key = hashlib.sha256(seed.encode()).hexdigest()
+    found = _RENDERED.get(key)
     if found is not None:
         return found
-    body = RENDERERS[operation](scene, {"body": request_body}, RandomChooser(seed))
-    tokens = tuple(face["face_token"] for face in body.get("faces", ()))
-    encoded = (orjson.dumps(body), tokens)
+    from face_contracts.generation._render import RENDERERS  # deferred: the renderers' tables
+
+    document = RENDERERS[operation](scene, {"body": dict(request_body)}, RandomChooser(seed))
+    stamped = _cut(operation, document)
     with _RENDERED_LOCK:
-        if len(_RENDERED) >= _RENDERED_SIZE:
-            _RENDERED.pop(next(iter(_RENDERED)))
-        _RENDERED[seed] = encoded
-    return encoded
+        while _RENDERED and _RENDERED_BYTES + stamped.size > _RENDERED_MAX_BYTES:
+            _RENDERED_BYTES -= _RENDERED.pop(next(iter(_RENDERED))).size
+        _RENDERED[key] = stamped
+        _RENDERED_BYTES += stamped.size
+    return stamped
 
 
-def _masked_header(value: str) -> str:
-    """A secret header's value masked, keeping an auth scheme ("Bearer <redacted>") so the
-    journal's request verdict still sees the form the vendor checks."""
-    scheme, _, credential = value.partition(" ")
-    if credential and scheme.lower() in ("bearer", "basic"):
-        return f"{scheme} {MASK}"
-    return MASK
+def _cut(operation: str, document: dict[str, Any]) -> _Stamped:
+    vendor = vendor_of(operation)
+    slots: list[tuple[str, int]] = []
 
+    def mark(node: Any, path: tuple[str, ...], counts: dict[str, int]) -> None:
+        if not path or not isinstance(node, dict | list):
+            return
+        head, rest = path[0], path[1:]
+        if head == "*":
+            if isinstance(node, list):
+                for item in node:
+                    mark(item, rest, counts)
+            return
+        if not isinstance(node, dict) or head not in node:
+            return
+        if rest:
+            mark(node[head], rest, counts)
+            return
+        index = counts.get(head, 0)
+        counts[head] = index + 1
+        node[head] = _PLACEHOLDER.format(len(slots))
+        slots.append((head, index))
 
-def _encode(answer: _Answer) -> HttpResponse:
-    if isinstance(answer.body, bytes):
-        return HttpResponse(answer.status, answer.content_type, answer.body)
-    if answer.content_type.startswith("text/"):
-        text = answer.body if isinstance(answer.body, str) else str(answer.body)
-        return HttpResponse(answer.status, answer.content_type, text.encode())
-    return HttpResponse(answer.status, "application/json", orjson.dumps(answer.body))
-
-
-def body_limit(operation: str | None) -> int:
-    """How many body bytes a transport reads before it answers :meth:`Engine.too_large`
-    unread: Face++'s documented 2 MB, otherwise the vendor's picture limit plus room for
-    the form around it (AILabTools), or 1 MiB for a JSON body that carries only a URL."""
-    if operation is None:
-        return 1 << 20
-    limit = request_limit(operation)
-    if limit is not None:
-        return limit
-    image = contracts().mock_data[operation].get("image")
-    return image["max_bytes"] + (1 << 20) if image else 1 << 20
-
-
-def request_limit(operation: str) -> int | None:
-    """The largest request body the vendor reads, where it refuses larger ones unread
-    (Face++: 2 MB, HTTP 413 plain text, seed 004)."""
-    if not operation.startswith("facepp."):
-        return None
-    limit: int = contracts().mock_data[operation]["image"]["max_bytes"]
-    return limit
-
-
-def _credential(vendor: str, request: HttpRequest, parsed: ParsedBody) -> str | None:
-    if vendor == "facepp":
-        return parsed.fields.get("api_key")
-    if vendor == "ailab":
-        return request.headers.get("ailabapi-api-key")
-    authorization = request.headers.get("authorization", "").strip()
-    match = re.fullmatch(r"(?i:bearer) +([^ \t\r\n]+)", authorization)
-    return match.group(1) if match else None
-
-
-def _documents(operation: str, code: str) -> bool:
-    return any(entry["code"] == code for entry in contracts().mock_data[operation]["errors"])
+    counts: dict[str, int] = {}
+    for path in vendor.fresh_paths.get(operation, ()):
+        mark(document, path, counts)
+    encoded = orjson.dumps(document)
+    # Cut at each placeholder in the order they appear in the encoded answer.
+    found = sorted(
+        (encoded.index(orjson.dumps(_PLACEHOLDER.format(number))), number)
+        for number in range(len(slots))
+    )
+    segments: list[bytes] = []
+    start = 0
+    for position, number in found:
+        segments.append(encoded[start:position])
+        start = position + len(orjson.dumps(_PLACEHOLDER.format(number)))
+    segments.append(encoded[start:])
+    slots = [slots[number] for _, number in found]
+    return _Stamped(tuple(segments), tuple(slots), len(encoded))
 
 
 def _seed(operation: str, scene: Scene, body: Mapping[str, Any]) -> str:
     options = orjson.dumps(
-        {k: v for k, v in body.items() if k not in ("image_base64", "image_url", "image_file")},
+        {
+            k: v
+            for k, v in body.items()
+            if not k.startswith("image") and not (isinstance(v, str) and len(v) > 256)
+        },
         option=orjson.OPT_SORT_KEYS,
     ).decode()
-    boxes = [(f.left, f.top, f.width, f.height) for f in scene.faces]
-    return f"{operation}|{scene.width}x{scene.height}|{boxes}|{options}"
-
-
-def _matches(subschema: Mapping[str, Any], value: Any) -> bool:
-    from face_contracts.generation._mutations import leaf_failures
-
-    return not leaf_failures(dict(subschema), value, "")
-
-
-def _within(picture: Picture, bound: Mapping[str, Any], *, upper: bool) -> bool:
-    from face_contracts._invariants.requests import _within as within  # one reading of the limits
-
-    if picture.info is None:
-        return False
-    return within((picture.info.width, picture.info.height), bound, upper=upper)
-
-
-def _within_limits(picture: Picture, limits: Mapping[str, Any]) -> bool:
-    return _within(picture, limits["min_pixels"], upper=False) and _within(
-        picture, limits["max_pixels"], upper=True
-    )
-
-
-def _big_enough(scene: Scene, limits: Mapping[str, Any]) -> Scene:
-    """Drop the faces smaller than the vendor can detect (its documented minimum face)."""
-    rule = limits.get("min_face_side")
-    if not rule:
-        return scene
-    minimum = max(
-        rule.get("pixels", 0),
-        min(scene.width, scene.height) * rule.get("fraction_of_short_side", 0),
-    )
-    return Scene(
-        scene.width,
-        scene.height,
-        tuple(f for f in scene.faces if min(f.width, f.height) >= minimum),
-    )
+    return f"{operation}|{scene!r}|{options}"

@@ -3,28 +3,47 @@ the body parsers (multipart and urlencoded forms with python-multipart, JSON wit
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+import httpx
 import orjson
 import python_multipart
 from python_multipart.multipart import MultipartState
 from python_multipart.multipart import parse_options_header as _parse_options_header
 
+from face_contracts.contracts import contracts
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 __all__ = [
+    "MAX_PARTS",
     "BodyError",
     "FilePart",
     "HttpRequest",
     "HttpResponse",
     "ParsedBody",
+    "bearer_token",
     "encode_request",
+    "multipart_body",
     "parse_body",
 ]
+
+MAX_PARTS = 1000
+"""Multipart parts read from one body; more is refused as malformed (no vendor form has
+more than a dozen, and counting them keeps a hostile body cheap)."""
+
+_BEARER = re.compile(r"(?i:bearer)[ ]+([^ \t\r\n]+)")
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, if it is one."""
+    match = _BEARER.fullmatch(authorization.strip())
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +152,10 @@ def _multipart(boundary: bytes, body: bytes) -> ParsedBody:
     state: dict[str, Any] = {}
 
     def on_part_begin() -> None:
+        state["parts"] = state.get("parts", 0) + 1
+        if state["parts"] > MAX_PARTS:
+            msg = f"the multipart body has more than {MAX_PARTS} parts"
+            raise BodyError(msg)
         state["headers"] = {}
         state["data"] = []
 
@@ -158,9 +181,11 @@ def _multipart(boundary: bytes, body: bytes) -> ParsedBody:
         pieces = state["data"]
         data = pieces[0] if len(pieces) == 1 else memoryview(b"".join(pieces))
         filename = options.get(b"filename")
-        if filename is not None or (
-            "content-type" in state["headers"] and name not in parsed.fields
-        ):
+        media = state["headers"].get("content-type", "").split(";", 1)[0].strip().lower()
+        # A part with a filename is a file; so is one without that declares a non-text
+        # type (a picture sent unnamed). "api_key=k;type=text/plain" (curl -F, Spring,
+        # OkHttp) is a field, as real servers read it.
+        if filename is not None or (media and not media.startswith("text/")):
             if name not in parsed.files:
                 parsed.files[name] = FilePart(
                     data,
@@ -205,10 +230,6 @@ def encode_request(
     """The HTTP request a client sends for a request document: multipart for file parts
     (and for AILabTools always), urlencoded for Face++ forms without files unless
     ``multipart`` is asked, JSON for Ace Data Cloud. File parts given as ``path`` are read."""
-    import httpx
-
-    from face_contracts.contracts import contracts
-
     op = contracts().operation(operation)
     if not isinstance(document, dict):
         document = {}
@@ -242,22 +263,9 @@ def encode_request(
             if multipart is not None
             else op.request_content_types[0] == "multipart/form-data"
         )
-        if files:
-            request = httpx.Request(op.method, url, data=data, files=files, headers=headers)
-        elif as_multipart:
-            # httpx sends a form without files urlencoded; a multipart form with text parts
-            # only is still a valid request to these vendors.
-            boundary = "face-contracts-form-boundary"
-            parts = b"".join(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-                + value.encode()
-                + b"\r\n"
-                for name, value in data.items()
-            )
-            headers["content-type"] = f"multipart/form-data; boundary={boundary}"
-            request = httpx.Request(
-                op.method, url, content=parts + f"--{boundary}--\r\n".encode(), headers=headers
-            )
+        if files or as_multipart:
+            body, headers["content-type"] = multipart_body(data, files)
+            request = httpx.Request(op.method, url, content=body, headers=headers)
         else:
             request = httpx.Request(op.method, url, data=data, headers=headers)
     content = request.read()
@@ -268,6 +276,26 @@ def encode_request(
         content,
         host=op.hosts[0],
     )
+
+
+def multipart_body(
+    fields: Mapping[str, str], files: Mapping[str, tuple[str | None, bytes, str | None]]
+) -> tuple[bytes, str]:
+    """A multipart/form-data body (text parts, then file parts) and its Content-Type, built
+    by httpx; a form without files is still multipart (a text part is a part without a
+    filename)."""
+    parts: list[tuple[str, Any]] = [
+        (name, (None, value.encode())) for name, value in fields.items()
+    ]
+    parts.extend(
+        (name, (filename, data, media) if media else (filename, data))
+        for name, (filename, data, media) in files.items()
+    )
+    if not parts:  # httpx sends a form without parts as no body at all
+        boundary = "face-contracts-empty-form"
+        return f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+    request = httpx.Request("POST", "http://localhost/", files=parts)
+    return request.read(), request.headers["content-type"]
 
 
 def _text(value: Any) -> str:

@@ -40,13 +40,15 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from face_contracts.contracts import operations
-from face_contracts.mock import FaceMock, HttpRequest, HttpResponse, JournalEntry, MockConfig
+from face_contracts.mock import FaceMock, HttpRequest, HttpResponse, JournalEntry
 
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Callable, Coroutine, Iterable, Iterator
     from types import TracebackType
     from typing import Self
+
+    from face_contracts.settings import Settings
 
 
 __all__ = [
@@ -221,13 +223,14 @@ class RoutedFaceMock(FaceMock):
 
     def __init__(
         self,
-        config: MockConfig | None = None,
+        settings: Settings | None = None,
         *,
         hosts: Iterable[str] = VENDOR_HOSTS,
         assert_all_mocked: bool = True,
         pass_loopback: bool = True,
+        **changes: Any,
     ) -> None:
-        super().__init__(config)
+        super().__init__(settings, **changes)
         self.router = FaceMockRouter(
             self, hosts=hosts, assert_all_mocked=assert_all_mocked, pass_loopback=pass_loopback
         )
@@ -402,8 +405,10 @@ class ServedFaceMock(FaceMock):
     mock is assigned to its ``mock``); ``url`` is the base URL. The ``face_mock`` fixture's
     object."""
 
-    def __init__(self, server: MockServer, config: MockConfig | None = None) -> None:
-        super().__init__(config)
+    def __init__(
+        self, server: MockServer, settings: Settings | None = None, **changes: Any
+    ) -> None:
+        super().__init__(settings, **changes)
         self.server = server
 
     @property

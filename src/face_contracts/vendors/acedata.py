@@ -1,0 +1,126 @@
+"""Ace Data Cloud: Facial Feature Localization (90 points).
+
+The credential is a bearer token (``authorization: Bearer <token>``); the body is JSON with
+the picture's ``image_url``; errors are ``{success?, error{code, message}, trace_id}`` and
+the code is ``error.code``. The vendor publishes no rate limit, so the mock's
+``rate_per_second`` is the test's to set. Limits and messages are data:
+``mocks/acedata/face_analyze.json``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from face_contracts.generation._scene import HEX
+from face_contracts.mock._http import bearer_token
+from face_contracts.vendors._base import Answer, Vendor, field_is_valid
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from face_contracts.generation._scene import Chooser
+    from face_contracts.mock._engine import Call
+    from face_contracts.mock._http import BodyError
+
+__all__ = ["VENDOR", "AceDataCloud"]
+
+ANALYZE = "acedata.face_analyze"
+_OPTIONS = ("image_url", "mode", "face_model_version", "need_rotate_detection")
+
+
+class AceDataCloud(Vendor):
+    """Ace Data Cloud's behaviour (``mocks/acedata/``)."""
+
+    name = "acedata"
+    internal_error_code = "api_error"
+    fresh_paths: ClassVar[Mapping[str, tuple[tuple[str, ...], ...]]] = {}
+
+    # --- auth and envelope ------------------------------------------------------------------
+
+    def credential(self, call: Call) -> str | None:
+        return bearer_token(call.request.headers.get("authorization", ""))
+
+    def credential_state(self, call: Call) -> str:
+        token = self.credential(call)
+        if not token:
+            return "missing"
+        allowed = call.settings.credentials.get(self.name)
+        return "wrong" if allowed and token not in allowed else "valid"
+
+    def error(self, operation: str, code: str, chooser: Chooser, **details: str) -> Answer:
+        entry = self.catalogue_entry(operation, code)
+        body = {
+            "error": {"code": entry["code"], "message": details.get("message") or entry["message"]},
+            "trace_id": self.fresh_value("trace_id", chooser, 0),
+        }
+        return Answer(entry["status"], entry["content_type"], body)
+
+    def error_code(self, operation: str, document: Any) -> str | None:
+        error = document.get("error") if isinstance(document, dict) else None
+        code = error.get("code") if isinstance(error, dict) else None
+        return code if isinstance(code, str) and code else None
+
+    def fresh_value(self, name: str, chooser: Chooser, index: int) -> Any:
+        if name == "trace_id":
+            text = chooser.token(HEX, 32)
+            return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-a{text[17:20]}-{text[20:]}"
+        msg = f"Ace Data Cloud issues no per-call value {name!r}"
+        raise KeyError(msg)
+
+    # --- answers outside the vendor's logic ---------------------------------------------------
+
+    def not_found(self, path: str, chooser: Chooser) -> Answer | None:
+        if not path.startswith("/face/"):
+            return None
+        return self.error(ANALYZE, "no_api", chooser)
+
+    def bad_body(self, operation: str, error: BodyError, chooser: Chooser) -> Answer:
+        return self.error(operation, "bad_request", chooser, message=str(error))
+
+    def too_large(self, operation: str, chooser: Chooser) -> Answer:
+        return self.error(
+            operation, "bad_request", chooser, message="the request body is too large"
+        )
+
+    def download_failure(self, operation: str, chooser: Chooser, *, timeout: bool) -> Answer:
+        return self.error(operation, "api_error", chooser, message="fetch failed")
+
+    def invalid_url(self, operation: str, chooser: Chooser) -> Answer:
+        return self.error(operation, "bad_request", chooser, message="image_url is not a valid URL")
+
+    # --- the call ------------------------------------------------------------------------------
+
+    def handle(self, call: Call) -> Answer:
+        operation = call.op
+        if not call.request.headers.get("authorization", "").strip():
+            call.refuse("no_token")
+        token = self.credential(call)
+        allowed = call.settings.credentials.get(self.name)
+        if token is None or (allowed and token not in allowed):
+            call.refuse("invalid_token")
+        if not call.within_rate(token):
+            call.refuse("too_many_requests")
+        body = call.parsed.json
+        if call.parsed.kind != "json" or not isinstance(body, dict):
+            call.refuse("bad_request", message="the body must be a JSON object")
+        if not isinstance(body.get("image_url"), str) or not body["image_url"]:
+            call.refuse("bad_request", message="image_url is required")
+        for name in _OPTIONS:
+            if name in body and not field_is_valid(operation, name, body[name]):
+                call.refuse(
+                    "bad_request", message=f"{name}: {body[name]!r} is not a documented value"
+                )
+        data = call.fetch(body["image_url"])
+        picture = call.picture(data)
+        target = self.data(operation)["image_url_target"]
+        if picture.info is None or picture.problem or picture.info.format not in target["formats"]:
+            call.refuse("api_error", message="fetch failed")
+        scene = call.scene(picture)
+        if not scene.faces:
+            no_face = self.data(operation)["no_face"]
+            call.refuse(no_face["code"], message=no_face["message"])
+        answer, _ = call.render(scene, body)
+        return answer
+
+
+VENDOR = AceDataCloud()
