@@ -46,6 +46,7 @@ from face_contracts.settings import (
 )
 from face_contracts.state import MemoryState, State, StateUnavailableError
 from face_contracts.vendors import VENDORS, Answer, Refusal, Vendor, vendor_of
+from face_contracts.vendors._base import big_enough
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -173,7 +174,27 @@ class Call:
     def scene(self, picture: Picture) -> Scene:
         """The faces in a picture: the configured ones, or those found in it."""
         override = self.settings.operation_faces.get(self.op, self.settings.faces)
-        return faces_for(picture, override)
+        scene = faces_for(picture, override)
+        if scene.note:
+            self.notes.append(scene.note)
+        return scene
+
+    def reported(self, scene: Scene, limits: Mapping[str, Any]) -> Scene:
+        """The faces the vendor reports: those at least its documented minimum size. When
+        the settings asked for more faces than fit the picture at that size, the call gets
+        a plain-text 500 saying so (a setting the picture cannot honour, never silently
+        fewer faces)."""
+        kept = big_enough(scene, limits)
+        wanted = self.settings.operation_faces.get(self.op, self.settings.faces)
+        if isinstance(wanted, int) and len(kept.faces) < wanted:
+            message = (
+                f"face-contracts: faces = {wanted} cannot be placed on this "
+                f"{scene.width}x{scene.height} picture: {self.op} reports faces of at least "
+                f"{_minimum_side(scene, limits)} px, and {len(kept.faces)} of that size fit. "
+                "Send a larger picture or ask for fewer faces.\n"
+            )
+            raise Refusal(Answer(500, "text/plain", message))
+        return kept
 
     def render(
         self, scene: Scene, request_body: Mapping[str, Any]
@@ -540,6 +561,12 @@ class Engine:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _minimum_side(scene: Scene, limits: Mapping[str, Any]) -> int:
+    rule = limits.get("min_face_side") or {}
+    short = min(scene.width, scene.height) * rule.get("fraction_of_short_side", 0)
+    return int(max(rule.get("pixels", 0), short))
 
 
 def _all(callbacks: tuple[Callable[[], None], ...]) -> Callable[[], None]:

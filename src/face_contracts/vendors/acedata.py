@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from face_contracts.generation._scene import Chooser
     from face_contracts.mock._engine import Call
     from face_contracts.mock._http import BodyError
+    from face_contracts.mock._pictures import Picture
 
 __all__ = ["VENDOR", "AceDataCloud"]
 
@@ -110,17 +111,33 @@ class AceDataCloud(Vendor):
                 call.refuse(
                     "bad_request", message=f"{name}: {body[name]!r} is not a documented value"
                 )
-        data = call.fetch(body["image_url"])
-        picture = call.picture(data)
-        target = self.data(operation)["image_url_target"]
-        if picture.info is None or picture.problem or picture.info.format not in target["formats"]:
-            call.refuse("api_error", message="fetch failed")
+        picture = call.picture(call.fetch(body["image_url"]))
+        problem = _upstream_problem(picture, self.data(operation)["image_url_target"])
+        if problem is not None:
+            call.refuse("api_error", message=problem)
         scene = call.scene(picture)
         if not scene.faces:
             no_face = self.data(operation)["no_face"]
             call.refuse(no_face["code"], message=no_face["message"])
         answer, _ = call.render(scene, body)
         return answer
+
+
+def _upstream_problem(picture: Picture, target: Mapping[str, Any]) -> str | None:
+    """Which limit of the picture behind the URL fails (the upstream's error code), or None:
+    format, bytes, long side (by format), short side (D-ACE-16)."""
+    errors = target["upstream_errors"]
+    info = picture.info
+    if info is None or picture.problem or info.format not in target["formats"]:
+        return str(errors["format"]["code"])
+    if picture.size > target["max_bytes"]:
+        return str(errors["max_bytes"]["code"])
+    long_side = target["max_long_side"].get(info.format, target["max_long_side"]["other"])
+    if max(info.width, info.height) > long_side:
+        return str(errors["max_long_side"]["code"])
+    if min(info.width, info.height) < target["min_short_side"]:
+        return str(errors["min_short_side"]["code"])
+    return None
 
 
 VENDOR = AceDataCloud()

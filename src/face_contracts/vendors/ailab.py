@@ -15,7 +15,6 @@ from face_contracts.generation._scene import HEX
 from face_contracts.vendors._base import (
     Answer,
     Vendor,
-    big_enough,
     field_is_valid,
     request_fields,
     within,
@@ -157,8 +156,17 @@ class AILabTools(Vendor):
             call.refuse("FILE_RESOLUTION_EXCEEDS_LIMITS", message="image: resolution too high")
         if not within(size, limits["min_pixels"], upper=False):
             call.refuse("ERROR_LOW_RESOLUTION", message="image: resolution too low")
-        scene = big_enough(call.scene(picture), limits)
-        if not scene.faces and operation == KEY_POINTS:
+        found = call.scene(picture)
+        scene = call.reported(found, limits)
+        if not scene.faces:
+            # Face Analyzer Advanced documents an error for faces under its minimum size
+            # (64 px); a picture with only such faces gets it rather than "no face".
+            if found.faces and self.documents(operation, "ERROR_FACE_SIZE_NOT_MEET_REQUIREMENTS"):
+                side = limits["min_face_side"]["pixels"]
+                call.refuse(
+                    "ERROR_FACE_SIZE_NOT_MEET_REQUIREMENTS",
+                    message=f"face smaller than {side}x{side} px",
+                )
             call.refuse("ERROR_NO_FACE_IN_FILE", message="pic not has face")
         answer, _ = call.render(scene, dict(parsed.fields))
         return answer

@@ -20,7 +20,6 @@ from face_contracts.generation._scene import HEX, Face, Scene
 from face_contracts.vendors._base import (
     Answer,
     Vendor,
-    big_enough,
     field_is_valid,
     request_fields,
     within,
@@ -136,7 +135,7 @@ class FacePlusPlus(Vendor):
         return self.error(operation, "Request Entity Too Large", chooser)
 
     def body_limit(self, operation: str) -> int:
-        return int(self.data(operation)["image"]["max_bytes"])
+        return int(self.data(operation)["request"]["max_bytes"])
 
     def download_failure(self, operation: str, chooser: Chooser, *, timeout: bool) -> Answer:
         return self.error(
@@ -226,7 +225,7 @@ class FacePlusPlus(Vendor):
             and within(size, limits["max_pixels"], upper=True)
         ):
             call.refuse("INVALID_IMAGE_SIZE", field=field_name)
-        return big_enough(call.scene(picture), limits), options
+        return call.reported(call.scene(picture), limits), options
 
 
 def _documented_field(operation: str, name: str) -> bool:
