@@ -140,6 +140,77 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--access-log", action="store_true", help="log every request (uvicorn access log)"
     )
+    proxy = commands.add_parser(
+        "proxy",
+        help="forward real traffic to the vendors (or staging), judging and recording it",
+        description="A validation proxy: serve the five operations at their vendor paths and "
+        "forward each request unchanged (streamed, hop-by-hop headers removed) to its vendor's "
+        "target; the client gets the target's status, headers and body byte for byte. Each "
+        "exchange is judged against the contract after its answer is sent: verdicts in "
+        "GET /__admin/requests, distinct drifts with counts in GET /__admin/drift, written to "
+        "--drift-report and --junitxml on POST /__admin/drift/flush and on shutdown. An "
+        "unreachable target is answered 502 (504 on timeout) in plain text by the proxy. "
+        "Exit status 0, or 1 with --strict-drift when any drift was seen.",
+    )
+    proxy.add_argument(
+        "--target",
+        action="append",
+        required=True,
+        metavar="[VENDOR=]URL",
+        help="where requests go: a bare URL for every vendor, or ailab=URL, acedata=URL, "
+        "facepp=URL (repeat the option; a vendor's own target wins over the bare URL)",
+    )
+    proxy.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)"
+    )
+    proxy.add_argument(
+        "--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)"
+    )
+    proxy.add_argument(
+        "--drift-report",
+        type=Path,
+        metavar="FILE",
+        help="write the drift report (JSON) here on shutdown and on POST /__admin/drift/flush",
+    )
+    proxy.add_argument(
+        "--junitxml", type=Path, metavar="FILE", help="write the drift tally as JUnit XML here"
+    )
+    proxy.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="save one redacted recording per distinct request under DIR (drifted answers "
+        "too, marked); replay them with serve",
+    )
+    proxy.add_argument(
+        "--strict-drift",
+        action="store_true",
+        help="drift warnings (unknown extra fields, alternative shapes) count as failures, and "
+        "the proxy exits 1 on shutdown if any drift or invalid request was seen",
+    )
+    proxy.add_argument(
+        "--upstream-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long a target may take to answer before the client gets a 504 (default 60)",
+    )
+    proxy_token = proxy.add_mutually_exclusive_group()
+    proxy_token.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' on /__admin/ (required when --host is not "
+        "loopback; default: $FACE_CONTRACTS_ADMIN_TOKEN)",
+    )
+    proxy_token.add_argument(
+        "--admin-token-file",
+        type=Path,
+        metavar="FILE",
+        help="read the admin token from FILE (kept out of the process list)",
+    )
+    proxy.add_argument(
+        "--access-log", action="store_true", help="log every request (secrets masked)"
+    )
     commands.add_parser(
         "openapi",
         help="print the OpenAPI 3.1 document of the five operations (JSON)",
@@ -196,6 +267,33 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         return run(options)
     except ValueError as error:  # ConfigError and the option checks
+        raise _UsageError(str(error)) from None
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    from face_contracts.proxy import ProxyOptions, parse_targets, run_proxy
+
+    token = args.admin_token or os.environ.get("FACE_CONTRACTS_ADMIN_TOKEN") or None
+    if args.admin_token_file is not None:
+        token = _read(args.admin_token_file).decode("utf-8", errors="replace").strip()
+        if not token:
+            msg = f"{args.admin_token_file}: the admin token file is empty"
+            raise _UsageError(msg)
+    try:
+        options = ProxyOptions(
+            targets=parse_targets(args.target),
+            host=args.host,
+            port=args.port,
+            drift_report=args.drift_report,
+            junitxml=args.junitxml,
+            record=args.record,
+            strict_drift=args.strict_drift,
+            admin_token=token,
+            upstream_timeout=args.upstream_timeout,
+            access_log=args.access_log,
+        )
+        return run_proxy(options)
+    except ValueError as error:  # TargetError and the option checks
         raise _UsageError(str(error)) from None
 
 
@@ -308,6 +406,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _example(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "proxy":
+            return _proxy(args)
         if args.command == "openapi":
             return _openapi()
         if args.command == "draw":

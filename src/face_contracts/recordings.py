@@ -18,13 +18,18 @@ A recording is one JSON file, ``<recordings dir>/<operation id>/<case>-<key hash
       },
       "status": 200,
       "content_type": "application/json",
-      "body": {...}                                  # or "body_text": "..." for a text answer
+      "body": {...},                                 # or "body_text": "..." for a text answer
+      "drift": [{"severity": "failure", "rule": "required", "pointer": "/faces",
+                 "expected": "...", "got": "(missing)"}]   # only when the answer drifted
     }
 
 ``credentials`` says whether the request carried the credentials that work (``valid``),
 others (``wrong``) or none (``missing``): enough to tell a success from a refusal of the
 same picture without storing any credential. Long field values (an ``image_base64``) are
-kept as their SHA-256 and length. Only ``orjson`` reads these files.
+kept as their SHA-256 and length. ``drift`` (optional) lists what the recorder found wrong
+with the answer when it was recorded (the validation proxy records real answers, drifted
+ones included); whatever the file says, the answer is judged again on every load and
+:attr:`Recording.drifted` is that verdict. Only ``orjson`` reads these files.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from face_contracts.errors import FaceContractsError
-from face_contracts.redaction import MASK, SECRET_FIELDS, Redactor
+from face_contracts.redaction import MASK, Redactor, is_secret_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -56,6 +61,7 @@ __all__ = [
     "CredentialState",
     "Recording",
     "RecordingError",
+    "answer_body",
     "load_recording",
     "load_recordings",
     "replay_key",
@@ -82,7 +88,9 @@ class RecordingError(FaceContractsError, ValueError):
 @dataclass(frozen=True)
 class Recording:
     """One recorded exchange. ``report`` is the contract's verdict on the answer (filled
-    when loaded) and ``stale`` whether it is older than the age limit it was loaded with."""
+    when loaded) and ``stale`` whether it is older than the age limit it was loaded with.
+    ``drift``: the drifts the recorder saw in the answer (redacted JSON objects, empty when
+    it conformed); :attr:`drifted` says whether the answer breaks the contract now."""
 
     operation: str
     recorded_at: datetime
@@ -96,6 +104,21 @@ class Recording:
     source: Path | None = field(default=None, compare=False)
     report: Report | None = field(default=None, compare=False)
     stale: bool = field(default=False, compare=False)
+    drift: tuple[Mapping[str, Any], ...] = ()
+
+    @cached_property
+    def drifted(self) -> bool:
+        """Whether the answer breaks the contract now: the verdict made when it was loaded
+        (judged here for a recording that was not loaded from a file)."""
+        report = self.report
+        if report is None:
+            report = validate_answer(
+                self.operation,
+                self.status,
+                self.encoded_body() if self.text else self.body,
+                request_document(self.request),
+            )
+        return not report.valid
 
     @cached_property
     def key(self) -> str:
@@ -125,6 +148,8 @@ class Recording:
             "content_type": self.content_type,
         }
         document["body_text" if self.text else "body"] = self.body
+        if self.drift:
+            document["drift"] = [dict(item) for item in self.drift]
         return document
 
 
@@ -147,7 +172,7 @@ def request_summary(
         raw = parsed.fields
     fields: dict[str, Any] = {}
     for name, value in raw.items():
-        if name.lower() in SECRET_FIELDS:
+        if is_secret_name(name):
             fields[name] = MASK
         elif isinstance(value, str) and len(value) > _LONG_FIELD:
             fields[name] = {"sha256": _digest(value.encode()), "chars": len(value)}
@@ -189,6 +214,18 @@ def replay_key(operation: str, summary: Mapping[str, Any]) -> str:
         },
     }
     return orjson.dumps(key, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def answer_body(content_type: str, body: bytes, redactor: Redactor) -> tuple[Any, bool]:
+    """What a recording keeps of an answer body, redacted: ``(parsed JSON, False)`` for a
+    JSON answer, ``(text, True)`` for any other (or JSON that does not parse)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media.endswith("json"):
+        try:
+            return redactor.json(orjson.loads(body)), False
+        except orjson.JSONDecodeError:
+            pass
+    return redactor.text(body.decode("utf-8", errors="replace")), True
 
 
 def validate_answer(
@@ -292,9 +329,12 @@ def load_recordings(
     *,
     stale_after_days: float = DEFAULT_STALE_AFTER_DAYS,
     now: datetime | None = None,
+    allow_drift: bool = True,
 ) -> tuple[Recording, ...]:
     """Every recording under ``directory`` (``<operation>/<name>.json``), sorted by path.
-    Files reached through a link that leaves ``directory`` are refused."""
+    Files reached through a link that leaves ``directory`` are refused. Each is judged on
+    load (:attr:`Recording.drifted`); with ``allow_drift=False`` the first whose answer
+    breaks the contract raises :class:`RecordingError` naming it and its failures."""
     root = Path(directory).resolve()
     if not root.is_dir():
         return ()
@@ -303,7 +343,14 @@ def load_recordings(
         if not path.resolve().is_relative_to(root):
             msg = f"{path}: points outside {root}"
             raise RecordingError(msg)
-        recordings.append(load_recording(path, stale_after_days=stale_after_days, now=now))
+        recording = load_recording(path, stale_after_days=stale_after_days, now=now)
+        if recording.drifted and not allow_drift:
+            msg = (
+                f"{path}: the recorded answer breaks the contract (allow drifted recordings "
+                f"to replay what the vendor really sent): {recording.report}"
+            )
+            raise RecordingError(msg)
+        recordings.append(recording)
     return tuple(recordings)
 
 
@@ -330,6 +377,9 @@ def _parse(file: Path, data: Any) -> Recording:
         problems.append("body or body_text")
     elif "body_text" in data and not isinstance(data["body_text"], str):
         problems.append("body_text")
+    drift = data.get("drift", [])
+    if not isinstance(drift, list) or not all(isinstance(item, dict) for item in drift):
+        problems.append("drift")
     if problems:
         msg = f"{file}: missing or malformed: {', '.join(problems)}"
         raise RecordingError(msg)
@@ -357,6 +407,7 @@ def _parse(file: Path, data: Any) -> Recording:
         content_type=data["content_type"],
         body=data["body_text"] if text else data["body"],
         text=text,
+        drift=tuple(drift),
     )
 
 

@@ -1,0 +1,1366 @@
+"""``face-contracts proxy``: real traffic forwarded unchanged, judged, recorded, replayable.
+
+Point a client at the proxy instead of the vendor (or a staging server). Every request is
+forwarded to its vendor's target as it came (method, path, query, headers without the
+hop-by-hop ones, body, all streamed) and the client receives the target's status, headers
+and body byte for byte. Once the answer has been sent, the exchange is judged off the event
+loop, so the client waits for nothing but the forwarding: the request against the request
+contract, the answer against the response or error contract with the request as context
+(the live suite's :func:`~face_contracts.contract_suite.judge.judge`). Verdicts go to the
+journal (``GET /__admin/requests``), the drift tally (``GET /__admin/drift``, ``--drift-report``,
+``--junitxml``) and, with ``--record DIR``, to one redacted recording per distinct request,
+drifted answers included and marked, which ``serve`` can replay.
+
+A target that cannot be reached is the proxy's failure and says so in plain text (502, or
+504 for a timeout) naming the target, never in a vendor's error format. Secrets (the
+credentials each request carries, the ``FACE_CONTRACTS_*`` variables, credential-named
+fields, headers and query parameters) are masked in everything the proxy keeps or shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import concurrent.futures
+import contextlib
+import hmac
+import itertools
+import logging
+import os
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+import orjson
+
+from face_contracts.redaction import MASK, Redactor, is_secret_name
+
+if TYPE_CHECKING:
+    from collections.abc import (
+        AsyncIterator,
+        Awaitable,
+        Callable,
+        Iterable,
+        Mapping,
+        MutableMapping,
+    )
+    from pathlib import Path
+
+    from face_contracts.contract_suite.judge import Drift
+    from face_contracts.mock._http import ParsedBody
+    from face_contracts.recordings import CredentialState
+
+    Scope = MutableMapping[str, Any]
+    Message = MutableMapping[str, Any]
+    Receive = Callable[[], Awaitable[Message]]
+    Send = Callable[[Message], Awaitable[None]]
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "VENDORS",
+    "ProxyApp",
+    "ProxyOptions",
+    "ProxyServer",
+    "TargetError",
+    "parse_targets",
+    "run_proxy",
+]
+
+ADMIN_PREFIX = "/__admin/"
+VENDORS = ("ailab", "acedata", "facepp")
+DEFAULT_UPSTREAM_TIMEOUT = 60.0  # seconds a target may take to answer (the live suite's)
+CONNECT_TIMEOUT = 10.0
+UPSTREAM_CONNECTIONS = 100  # connections to the targets, shared by all clients
+# The server's limits, with the defaults of ``serve``'s [server] settings (issue 12; the
+# proxy must follow its server stack once it lands): header bytes (enforced by uvicorn's h11
+# only), the whole body, idle keep-alive, connections, shutdown grace.
+HEADER_LIMIT = 32 << 10
+BODY_TIMEOUT = 30.0
+KEEP_ALIVE_TIMEOUT = 5
+CONNECTION_LIMIT = 1000
+GRACEFUL_SHUTDOWN = 5
+# What is kept of an exchange to judge it: the request up to the mock's body limit for the
+# operation, the answer up to the largest recording; larger ones are forwarded unjudged.
+ANSWER_LIMIT = 32 << 20
+JOURNAL_LIMIT = 256
+JOURNAL_ANSWER_LIMIT = 256 << 10  # an answer larger than this is journaled as its digest
+JUDGING_BACKLOG = 64  # exchanges waiting to be judged before a client is made to wait
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+_log = logging.getLogger("face_contracts.proxy")
+
+
+class TargetError(ValueError):
+    """A ``--target`` that cannot be used; the message names it (password masked)."""
+
+
+@dataclass(frozen=True)
+class ProxyOptions:
+    """The command line of ``proxy``. ``targets``: each vendor's base URL (see
+    :func:`parse_targets`); a vendor without one is answered 502 by the proxy."""
+
+    targets: Mapping[str, str]
+    host: str = "127.0.0.1"
+    port: int = 8080
+    drift_report: Path | None = None
+    junitxml: Path | None = None
+    record: Path | None = None
+    strict_drift: bool = False
+    admin_token: str | None = None
+    upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
+    access_log: bool = False
+
+
+def parse_targets(values: Iterable[str]) -> dict[str, str]:
+    """Each vendor's base URL from ``--target`` values: a bare ``URL`` serves every vendor
+    without its own, ``VENDOR=URL`` (``ailab``, ``acedata``, ``facepp``) one vendor."""
+    default: str | None = None
+    given: dict[str, str] = {}
+    shown = Redactor()
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if sep and "://" not in name:
+            vendor = name.strip().lower()
+            if vendor not in VENDORS:
+                msg = (
+                    f"--target {shown.url(value)}: unknown vendor {name!r}; "
+                    f"known: {', '.join(VENDORS)}"
+                )
+                raise TargetError(msg)
+            if vendor in given:
+                msg = f"--target {vendor}= is given twice"
+                raise TargetError(msg)
+            given[vendor] = _base_url(rest.strip(), value)
+        else:
+            if default is not None:
+                msg = "only one --target may omit the vendor (it serves every vendor)"
+                raise TargetError(msg)
+            default = _base_url(value.strip(), value)
+    if default is None and not given:
+        msg = "give --target URL (every vendor) or --target VENDOR=URL (ailab, acedata, facepp)"
+        raise TargetError(msg)
+    targets = {}
+    for vendor in VENDORS:
+        url = given.get(vendor, default)
+        if url is not None:
+            targets[vendor] = url
+    return targets
+
+
+def _base_url(url: str, given: str) -> str:
+    shown = Redactor().url(given)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        msg = f"--target {shown}: not a URL ({error})"
+        raise TargetError(msg) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        msg = f"--target {shown}: give an http:// or https:// URL with a host"
+        raise TargetError(msg)
+    if "@" in parts.netloc:
+        msg = (
+            f"--target {shown}: no user or password in the target URL; the client's "
+            "requests carry their own credentials"
+        )
+        raise TargetError(msg)
+    if parts.query or parts.fragment:
+        msg = f"--target {shown}: a base URL has no query or fragment"
+        raise TargetError(msg)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    netloc = host if port is None else f"{host}:{port}"
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+# --- one exchange ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Exchange:
+    """One request and its answer, as forwarded; ``body``/``answer`` are None when larger
+    than what is kept for judging. Holds the request's secrets in memory until judged."""
+
+    seq: int
+    at: float
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    operation: str | None
+    vendor: str | None
+    target: str | None
+    body: bytes | None = None
+    body_bytes: int = 0
+    body_limit: int = 0
+    status: int | None = None
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    answer: bytes | None = None
+    answer_bytes: int = 0
+    upstream_ms: float | None = None
+    problem: str | None = None
+    done: concurrent.futures.Future[None] = field(default_factory=concurrent.futures.Future)
+
+    def content_type(self) -> str:
+        return next((v for n, v in self.response_headers if n.lower() == "content-type"), "")
+
+    def headline(self) -> str:
+        answered = f" -> HTTP {self.status}" if self.status is not None else ""
+        return f"{self.method} {self.path}{answered}"
+
+
+class _ClientGone(Exception):  # noqa: N818 - control flow: the client left mid-request
+    pass
+
+
+class _UpstreamCut(Exception):  # noqa: N818 - reported as one log line, then the socket closes
+    pass
+
+
+class _SlowBody(Exception):  # noqa: N818 - control flow: the client's body is overdue
+    pass
+
+
+class _RequestBody:
+    """The client's body, streamed to the target while a copy is kept for judging (until
+    it passes ``limit``); all of it must arrive within ``timeout`` seconds."""
+
+    def __init__(self, receive: Receive, limit: int, timeout: float = BODY_TIMEOUT) -> None:
+        self._receive = receive
+        self.limit = limit
+        self.timeout = timeout
+        self.kept: list[bytes] | None = []
+        self.size = 0
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                message = await asyncio.wait_for(self._receive(), deadline - time.monotonic())
+            except TimeoutError:
+                raise _SlowBody from None
+            if message["type"] == "http.disconnect":
+                raise _ClientGone
+            chunk: bytes = message.get("body", b"")
+            self.size += len(chunk)
+            if self.kept is not None:
+                if self.size > self.limit:
+                    self.kept = None
+                else:
+                    self.kept.append(chunk)
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    def body(self) -> bytes | None:
+        return None if self.kept is None else b"".join(self.kept)
+
+
+# --- the app --------------------------------------------------------------------------------
+
+
+class ProxyApp:
+    """The validation proxy as an ASGI application. ``transport`` replaces the network
+    (tests); otherwise an :class:`httpx.AsyncClient` is opened at startup (or first use)."""
+
+    def __init__(
+        self,
+        options: ProxyOptions,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
+        from face_contracts.contract_suite.report import DriftTally
+        from face_contracts.contracts import operations
+
+        self.options = options
+        self.targets = dict(options.targets)
+        extra = [options.admin_token] if options.admin_token else []
+        self.redactor = (redactor or Redactor.from_environment()).with_secrets(extra)
+        self.tally = DriftTally(strict=options.strict_drift)
+        self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_LIMIT)
+        self.started = time.time()
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self._recorded: set[str] = set()
+        self._pending: set[concurrent.futures.Future[None]] = set()
+        self._redactors: dict[frozenset[str], Redactor] = {}
+        self._judges = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="face-contracts-judge"
+        )
+        self._routes = {(op.method, op.path): op.id for op in operations()}
+        # A path that is no operation still goes to its vendor when its first segment
+        # belongs to one vendor only (/facepp/..., /api/..., /face/...); it is not judged.
+        owners: dict[str, set[str]] = {}
+        for op in operations():
+            owners.setdefault(_first_segment(op.path), set()).add(op.vendor)
+        self._prefixes = {seg: next(iter(v)) for seg, v in owners.items() if len(v) == 1}
+        self._closed = False
+
+    # --- ASGI -------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX.rstrip("/"):
+            await self._admin(scope, receive, send)
+            return
+        await self._forward(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._http()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            timeout = self.options.upstream_timeout
+            self._client = httpx.AsyncClient(
+                transport=self._transport,
+                timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
+                limits=httpx.Limits(max_connections=UPSTREAM_CONNECTIONS),
+                follow_redirects=False,
+                trust_env=False,
+                # Cookies a target sets are the client's business: never kept or re-sent.
+                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        """Finish judging, close the connections to the targets, write the reports."""
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.get_running_loop().run_in_executor(None, self.settle)
+        self._judges.shutdown(wait=True)
+        if self._client is not None:
+            await self._client.aclose()
+        try:
+            self.flush()
+        except OSError as error:
+            _log.error("face-contracts proxy: cannot write the reports: %s", error)
+
+    # --- forwarding -------------------------------------------------------------------------
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method: str = scope["method"]
+        path: str = scope["path"]
+        raw_headers: list[tuple[bytes, bytes]] = list(scope["headers"])
+        headers: dict[str, str] = {}
+        for name, value in raw_headers:
+            headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        operation = self._routes.get((method.upper(), path.rstrip("/") or "/"))
+        vendor = (
+            operation.split(".", 1)[0] if operation else self._prefixes.get(_first_segment(path))
+        )
+        target = self.targets.get(vendor) if vendor else None
+        exchange = _Exchange(
+            next(self._seq),
+            time.time(),
+            method,
+            path,
+            scope.get("query_string", b"").decode("latin-1"),
+            headers,
+            operation,
+            vendor,
+            target,
+        )
+        if vendor is None:
+            message = (
+                f"face-contracts proxy: {method} {path} is no path of {', '.join(VENDORS)}; "
+                "nothing was forwarded"
+            )
+            await self._proxy_answer(send, exchange, 404, message)
+            return
+        if target is None:
+            message = (
+                f"face-contracts proxy: no --target for {vendor}, so {method} {path} was not "
+                "forwarded"
+            )
+            await self._proxy_answer(send, exchange, 502, message)
+            return
+        tee = _RequestBody(receive, _judging_limit(operation), self.options.body_timeout)
+        exchange.body_limit = tee.limit
+        # A request without a body (no length, not chunked) must stay without one.
+        has_body = "content-length" in headers or "transfer-encoding" in headers
+        started = time.perf_counter()
+        request = httpx.Request(
+            method,
+            _upstream_url(target, scope.get("raw_path") or path.encode(), scope),
+            headers=_forwarded_headers(raw_headers, target),
+            content=tee.chunks() if has_body else None,
+        )
+        try:
+            response = await self._http().send(request, stream=True)
+        except _ClientGone:
+            exchange.problem = "the client disconnected while sending its request"
+            self._submit(exchange)
+            return
+        except _SlowBody:
+            message = (
+                f"face-contracts proxy: the body of {method} {path} did not arrive within "
+                f"{tee.timeout:g} s; nothing more was forwarded"
+            )
+            await self._proxy_answer(send, exchange, 408, message, close=True)
+            return
+        except httpx.HTTPError as error:
+            status, message = self._upstream_failure(exchange, error)
+            exchange.body, exchange.body_bytes = tee.body(), tee.size
+            await self._proxy_answer(send, exchange, status, message)
+            return
+        exchange.body, exchange.body_bytes = tee.body(), tee.size
+        try:
+            await self._relay(response, send, exchange)
+        finally:
+            await response.aclose()
+            exchange.upstream_ms = round((time.perf_counter() - started) * 1000, 3)
+            self._submit(exchange)
+        if len(self._pending) > JUDGING_BACKLOG:
+            # Judging fell behind: this client waits for its own verdict (after its answer).
+            await asyncio.wrap_future(exchange.done)
+
+    async def _relay(self, response: httpx.Response, send: Send, exchange: _Exchange) -> None:
+        connection_named = {
+            token.strip().lower()
+            for value in response.headers.get_list("connection")
+            for token in value.split(",")
+        }
+        headers = [
+            (name, value)
+            for name, value in response.headers.raw
+            if name.decode("latin-1").lower() not in HOP_BY_HOP | connection_named
+        ]
+        exchange.status = response.status_code
+        exchange.response_headers = [
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers
+        ]
+        self._track(exchange)
+        await send(
+            {"type": "http.response.start", "status": response.status_code, "headers": headers}
+        )
+        kept: list[bytes] | None = []
+        try:
+            async for chunk in response.aiter_raw():
+                exchange.answer_bytes += len(chunk)
+                if kept is not None:
+                    kept = kept if exchange.answer_bytes <= ANSWER_LIMIT else None
+                    if kept is not None:
+                        kept.append(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except httpx.HTTPError as error:
+            exchange.problem = (
+                f"{exchange.target} cut its answer to {exchange.method} {exchange.path} after "
+                f"{exchange.answer_bytes} bytes: {type(error).__name__}"
+            )
+            # The status line is out: the only honest signal left is a cut connection.
+            raise _UpstreamCut(f"face-contracts proxy: {exchange.problem}") from None
+        exchange.answer = None if kept is None else b"".join(kept)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _upstream_failure(self, exchange: _Exchange, error: httpx.HTTPError) -> tuple[int, str]:
+        target, sent = exchange.target, f"{exchange.method} {exchange.path}"
+        reason = self.redactor.text(str(error) or type(error).__name__)
+        if isinstance(error, httpx.TimeoutException):
+            what = {
+                httpx.ConnectTimeout: "to accept the connection",
+                httpx.PoolTimeout: "for a free connection",
+                httpx.WriteTimeout: "to take the request",
+            }.get(type(error), "to answer")
+            status = 504
+            message = (
+                f"face-contracts proxy: {target} took longer than "
+                f"{self.options.upstream_timeout:g} s {what} ({sent})"
+            )
+        elif _tls_failure(error):
+            status = 502
+            message = f"face-contracts proxy: TLS with {target} failed ({sent}): {reason}"
+        elif isinstance(error, httpx.ConnectError):
+            status = 502
+            message = f"face-contracts proxy: cannot connect to {target} ({sent}): {reason}"
+        else:
+            status = 502
+            message = (
+                f"face-contracts proxy: {target} broke off the exchange ({sent}): "
+                f"{type(error).__name__}: {reason}"
+            )
+        _log.warning("%s", message)
+        return status, message
+
+    async def _proxy_answer(
+        self, send: Send, exchange: _Exchange, status: int, message: str, *, close: bool = False
+    ) -> None:
+        """An answer of the proxy itself: plain text, marked, never a vendor's format."""
+        body = (message + "\n").encode()
+        exchange.status, exchange.problem = status, message
+        exchange.response_headers = [("content-type", "text/plain; charset=utf-8")]
+        self._track(exchange)
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-face-contracts-proxy", b"error"),
+        ]
+        if close:
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        self._submit(exchange)
+
+    def _track(self, exchange: _Exchange) -> None:
+        """Count the exchange as pending from before its client can have the whole answer,
+        so that an admin view asked right after the answer waits for its verdict."""
+        with self._lock:
+            if exchange.done in self._pending or exchange.done.done():
+                return
+            self._pending.add(exchange.done)
+        exchange.done.add_done_callback(self._settled)
+
+    def _submit(self, exchange: _Exchange) -> None:
+        self._track(exchange)
+        try:
+            self._judges.submit(self._judge, exchange)
+        except RuntimeError:  # shutting down: nothing judges any more
+            exchange.done.set_result(None)
+
+    def _settled(self, future: concurrent.futures.Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until every exchange answered so far is judged (thread-safe)."""
+        with self._lock:
+            pending = list(self._pending)
+        if pending:
+            concurrent.futures.wait(pending, timeout=timeout)
+
+    # --- judging (worker threads) -----------------------------------------------------------
+
+    def _judge(self, exchange: _Exchange) -> None:
+        try:
+            entry = self._judged(exchange)
+        except Exception as error:  # noqa: BLE001 - a bug of ours must not lose the exchange
+            import traceback
+
+            redactor = self.redactor.with_secrets(_secrets_in(exchange.headers, exchange.query))
+            _log.error(
+                "face-contracts proxy: judging %s failed:\n%s",
+                exchange.headline(),
+                redactor.text("".join(traceback.format_exception(error))),
+            )
+            entry = self._entry(exchange, redactor)
+            entry["not_judged"] = f"judging failed: {type(error).__name__}"
+        finally:
+            exchange.body = exchange.answer = None  # the bytes (and secrets) go now
+        with self._lock:
+            self.journal.append(entry)
+        exchange.done.set_result(None)
+
+    def _judged(self, exchange: _Exchange) -> dict[str, Any]:
+        from face_contracts.contract_suite.cases import Expect
+        from face_contracts.contract_suite.judge import Answer, Drift, judge, judge_report
+        from face_contracts.mock._http import BodyError, HttpRequest, parse_body
+        from face_contracts.recordings import request_summary
+        from face_contracts.validation import validate
+
+        operation = exchange.operation
+        parsed: ParsedBody | None = None
+        body_problem = None
+        if exchange.body is not None:
+            try:
+                parsed = parse_body(exchange.headers.get("content-type", ""), exchange.body)
+            except BodyError as error:
+                body_problem = str(error)
+        redactor = self._redactor_for(_secrets_in(exchange.headers, exchange.query, parsed))
+        entry = self._entry(exchange, redactor)
+        if operation is None or exchange.problem is not None:
+            entry["not_judged"] = (
+                exchange.problem and redactor.text(exchange.problem)
+            ) or "not one of the five operations"
+            return entry
+
+        request = HttpRequest(
+            exchange.method, exchange.path, exchange.headers, exchange.body or b"", exchange.query
+        )
+        request_drifts: list[Drift] | None = None
+        summary = None
+        if parsed is not None:
+            document = _request_document(exchange.headers, parsed)
+            report = validate(operation, "request", document)
+            request_drifts = judge_report(report, document, redactor)
+            state = _credential_state(operation, exchange.headers, parsed, exchange.status)
+            summary = request_summary(operation, request, parsed, state, redactor)
+            entry["request"] = summary
+        elif body_problem is not None:
+            request_drifts = [
+                Drift(
+                    "failure",
+                    "body",
+                    "/body",
+                    "a body its Content-Type can be parsed as",
+                    redactor.text(body_problem),
+                )
+            ]
+        else:
+            entry["request_not_judged"] = (
+                f"request body of {exchange.body_bytes} bytes is over the "
+                f"{exchange.body_limit} bytes kept for judging"
+            )
+        if request_drifts is not None:
+            entry["request_valid"] = not any(d.severity == "failure" for d in request_drifts)
+            entry["request_failures"] = [d.to_json() for d in request_drifts]
+
+        answer, undecodable = _decoded(exchange)
+        answer_drifts: list[Drift] | None = None
+        if answer is None:
+            entry["not_judged"] = undecodable or (
+                f"answer of {exchange.answer_bytes} bytes is over the {ANSWER_LIMIT} bytes "
+                "kept for judging"
+            )
+        else:
+            options = _options(parsed)
+            answer_drifts = judge(
+                operation,
+                Expect("either"),
+                Answer(exchange.status or 0, exchange.content_type(), answer),
+                {"headers": {}, "body": options},
+                redactor,
+            )
+            strict = self.options.strict_drift
+            entry["judged"] = True
+            entry["drifted"] = bool(answer_drifts)
+            entry["drifts"] = [
+                {**d.to_json(), "fails": strict or d.severity == "failure"} for d in answer_drifts
+            ]
+            entry["response"] = _JournaledAnswer(answer, redactor)
+        self.tally.add(
+            operation,
+            answer=answer_drifts,
+            request=request_drifts,
+            example=exchange.headline(),
+            when=_iso(exchange.at),
+        )
+        if self.options.record is not None and summary is not None and answer is not None:
+            entry["recorded"] = self._record(exchange, summary, answer, answer_drifts, redactor)
+        return entry
+
+    def _entry(self, exchange: _Exchange, redactor: Redactor) -> dict[str, Any]:
+        return {
+            "id": exchange.seq,
+            "at": exchange.at,
+            "operation": exchange.operation,
+            "vendor": exchange.vendor,
+            "target": exchange.target,
+            "method": exchange.method,
+            "path": exchange.path,
+            "query": _redacted_query(exchange.query, redactor),
+            "headers": redactor.headers(exchange.headers),
+            "request": None,
+            "request_valid": None,
+            "request_failures": [],
+            "status": exchange.status,
+            "content_type": redactor.text(exchange.content_type()),
+            "response_headers": [
+                [name, redactor.header(name, value)] for name, value in exchange.response_headers
+            ],
+            "response": None,
+            "upstream_ms": exchange.upstream_ms,
+            "judged": False,
+            "not_judged": None,
+            "drifted": False,
+            "drifts": [],
+            "recorded": None,
+            "error": redactor.text(exchange.problem) if exchange.problem else None,
+        }
+
+    def _record(
+        self,
+        exchange: _Exchange,
+        summary: dict[str, Any],
+        answer: bytes,
+        drifts: list[Drift] | None,
+        redactor: Redactor,
+    ) -> str | None:
+        from face_contracts.recordings import Recording, answer_body, replay_key, save_recording
+
+        assert exchange.operation is not None
+        assert self.options.record is not None
+        key = replay_key(exchange.operation, summary)
+        with self._lock:
+            if key in self._recorded:
+                return None  # one recording per distinct request: the first answer
+            self._recorded.add(key)
+        body, text = answer_body(exchange.content_type(), answer, redactor)
+        recording = Recording(
+            operation=exchange.operation,
+            recorded_at=datetime.fromtimestamp(int(exchange.at), UTC),
+            host=redactor.text(urlsplit(exchange.target or "").hostname or ""),
+            case=f"{exchange.operation}/proxied",
+            request=summary,
+            status=exchange.status or 0,
+            content_type=redactor.text(exchange.content_type()),
+            body=body,
+            text=text,
+            drift=tuple(d.to_json() for d in drifts or ()),
+        )
+        try:
+            path = save_recording(self.options.record, recording)
+        except OSError as error:
+            _log.error("face-contracts proxy: cannot record %s: %s", exchange.headline(), error)
+            with self._lock:
+                self._recorded.discard(key)
+            return None
+        return str(path.relative_to(self.options.record))
+
+    def _redactor_for(self, secrets: frozenset[str]) -> Redactor:
+        """The app's redactor plus this request's credentials (clients reuse theirs, so the
+        compiled redactors are kept for the last few sets)."""
+        with self._lock:
+            found = self._redactors.get(secrets)
+        if found is None:
+            found = self.redactor.with_secrets(secrets)
+            with self._lock:
+                if len(self._redactors) >= 64:
+                    self._redactors.clear()
+                self._redactors[secrets] = found
+        return found
+
+    def journal_view(self, since: int = 0) -> list[dict[str, Any]]:
+        """The journal entries after exchange ``since``, oldest first, as
+        ``GET /__admin/requests`` shows them (secrets masked); call :meth:`settle` first to
+        include every exchange answered so far."""
+        with self._lock:
+            entries = sorted(
+                (entry for entry in self.journal if entry["id"] > since),
+                key=lambda entry: entry["id"],
+            )
+        return [_shown(entry) for entry in entries]
+
+    def last_exchange(self) -> int:
+        """The number of the latest exchange journaled (0 before any)."""
+        with self._lock:
+            return max((entry["id"] for entry in self.journal), default=0)
+
+    # --- reports ----------------------------------------------------------------------------
+
+    def meta(self) -> dict[str, Any]:
+        """What the drift report says about the proxy."""
+        return {
+            "source": "face-contracts proxy",
+            "targets": {vendor: self.redactor.url(url) for vendor, url in self.targets.items()},
+            "started_at": _iso(self.started),
+            "recording": str(self.options.record) if self.options.record else None,
+        }
+
+    def drift_json(self) -> dict[str, Any]:
+        """The drift report (``GET /__admin/drift``)."""
+        return self.tally.to_json(self.meta())
+
+    def flush(self) -> list[str]:
+        """Write ``--drift-report`` and ``--junitxml`` (those given); the paths written."""
+        written = []
+        if self.options.drift_report is not None:
+            self.tally.write(self.options.drift_report, self.meta())
+            written.append(str(self.options.drift_report))
+        if self.options.junitxml is not None:
+            self.tally.write_junit(self.options.junitxml)
+            written.append(str(self.options.junitxml))
+        return written
+
+    def exit_code(self) -> int:
+        """1 when ``--strict-drift`` and any drift (or invalid request) was seen, else 0."""
+        return 1 if self.options.strict_drift and self.tally.failing() else 0
+
+    def summary_line(self) -> str:
+        """One line for the terminal when the proxy stops."""
+        counts = self.tally.counts()
+        line = (
+            f"face-contracts proxy: {counts['exchanges']} exchange(s), "
+            f"{counts['judged_answers']} answer(s) judged, {counts['drifted_answers']} "
+            f"drifted, {counts['distinct_drifts']} distinct drift(s) "
+            f"({counts['drift_failures']} failing), {counts['invalid_requests']} invalid "
+            "request(s)"
+        )
+        written = [str(p) for p in (self.options.drift_report, self.options.junitxml) if p]
+        return line + (f"; written: {', '.join(written)}" if written else "")
+
+    # --- admin ------------------------------------------------------------------------------
+
+    async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]
+        }
+        if self.options.admin_token is not None:
+            scheme, _, given = headers.get("authorization", "").strip().partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode(), self.options.admin_token.encode()
+            ):
+                await _json(
+                    send, 401, {"error": "the admin API needs Authorization: Bearer <admin token>"}
+                )
+                return
+        while True:  # admin routes take no body: drain it
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                break
+        route = (scope["method"], scope["path"].removeprefix(ADMIN_PREFIX).rstrip("/"))
+        if route == ("GET", "health"):
+            payload: Any = {
+                "status": "ok",
+                "mode": "proxy",
+                "uptime_seconds": round(time.time() - self.started, 3),
+                "pid": os.getpid(),
+                "targets": self.meta()["targets"],
+            }
+        elif route == ("GET", "config"):
+            payload = {
+                "targets": self.meta()["targets"],
+                "strict_drift": self.options.strict_drift,
+                "record": str(self.options.record) if self.options.record else None,
+                "drift_report": str(self.options.drift_report)
+                if self.options.drift_report
+                else None,
+                "junitxml": str(self.options.junitxml) if self.options.junitxml else None,
+                "upstream_timeout": self.options.upstream_timeout,
+            }
+        elif route == ("GET", "requests"):
+            await self._settled_async()
+            payload = await asyncio.get_running_loop().run_in_executor(None, self.journal_view)
+        elif route == ("DELETE", "requests"):
+            await self._settled_async()
+            with self._lock:
+                self.journal.clear()
+            payload = {"cleared": True}
+        elif route == ("POST", "reset"):
+            await self._settled_async()
+            with self._lock:
+                self.journal.clear()
+                self._recorded.clear()
+            self.tally.clear()
+            payload = {"reset": True}
+        elif route == ("GET", "drift"):
+            await self._settled_async()
+            payload = self.drift_json()
+        elif route == ("POST", "drift/flush"):
+            await self._settled_async()
+            if self.options.drift_report is None and self.options.junitxml is None:
+                await _json(
+                    send,
+                    400,
+                    {"error": "start the proxy with --drift-report FILE or --junitxml FILE"},
+                )
+                return
+            try:
+                written = await asyncio.get_running_loop().run_in_executor(None, self.flush)
+            except OSError as error:
+                await _json(send, 500, {"error": f"cannot write the report: {error}"})
+                return
+            payload = {"written": written, "summary": self.tally.counts()}
+        else:
+            routes = [
+                "GET health",
+                "GET config",
+                "GET requests",
+                "DELETE requests",
+                "POST reset",
+                "GET drift",
+                "POST drift/flush",
+            ]
+            await _json(
+                send,
+                404,
+                {
+                    "error": f"no admin route {route[0]} {scope['path']}",
+                    "routes": [f"{r.split()[0]} {ADMIN_PREFIX}{r.split()[1]}" for r in routes],
+                },
+            )
+            return
+        await _json(send, 200, payload)
+
+    async def _settled_async(self) -> None:
+        with self._lock:
+            pending = [asyncio.wrap_future(future) for future in self._pending]
+        if pending:
+            await asyncio.wait(pending, timeout=60)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _judging_limit(operation: str | None) -> int:
+    """How much of a request body is kept for judging: the operation's picture limit plus
+    room for the form around it (1 MiB), or 1 MiB for requests without a picture."""
+    from face_contracts.contracts import contracts
+
+    image = contracts().mock_data[operation].get("image") if operation else None
+    return int(image["max_bytes"]) + (1 << 20) if image else 1 << 20
+
+
+def _first_segment(path: str) -> str:
+    return path.lstrip("/").split("/", 1)[0]
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _upstream_url(target: str, raw_path: bytes, scope: Scope) -> httpx.URL:
+    base = httpx.URL(target)
+    query: bytes = scope.get("query_string", b"")
+    full = base.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b"")
+    return base.copy_with(raw_path=full)
+
+
+def _forwarded_headers(raw: list[tuple[bytes, bytes]], target: str) -> list[tuple[bytes, bytes]]:
+    """The client's headers minus the hop-by-hop ones (and those its Connection header
+    names), with Host naming the target, as every reverse proxy sends it."""
+    named = {
+        token.strip().lower()
+        for name, value in raw
+        if name.lower() == b"connection"
+        for token in value.decode("latin-1").split(",")
+    }
+    dropped = HOP_BY_HOP | named | {"host"}
+    kept = [(name, value) for name, value in raw if name.decode("latin-1").lower() not in dropped]
+    return [(b"host", httpx.URL(target).netloc), *kept]
+
+
+def _tls_failure(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _decoded(exchange: _Exchange) -> tuple[bytes | None, str | None]:
+    """The answer's bytes with its Content-Encoding undone (bounded), for judging."""
+    if exchange.answer is None:
+        return None, None
+    encoding = next(
+        (
+            v.strip().lower()
+            for n, v in exchange.response_headers
+            if n.lower() == "content-encoding"
+        ),
+        "identity",
+    )
+    if encoding in ("", "identity"):
+        return exchange.answer, None
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        return None, f"answer encoded as {encoding!r}: not judged"
+    window = zlib.MAX_WBITS | 32 if encoding != "deflate" else zlib.MAX_WBITS
+    try:
+        inflater = zlib.decompressobj(window)
+        data = inflater.decompress(exchange.answer, ANSWER_LIMIT + 1)
+    except zlib.error:
+        if encoding == "deflate":  # some servers send raw deflate without the zlib header
+            try:
+                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                data = inflater.decompress(exchange.answer, ANSWER_LIMIT + 1)
+            except zlib.error as error:
+                return None, f"answer declared {encoding} does not decompress: {error}"
+        else:
+            return None, f"answer declared {encoding} does not decompress"
+    if len(data) > ANSWER_LIMIT:
+        return None, f"answer decompresses to over {ANSWER_LIMIT} bytes: not judged"
+    return data, None
+
+
+def _secrets_in(
+    headers: Mapping[str, str], query: str, parsed: ParsedBody | None = None
+) -> frozenset[str]:
+    """The credential values this request carries (credential-named headers, query
+    parameters and fields, Basic credentials, URL passwords), to be masked wherever they
+    appear in what is kept of the exchange."""
+    found: set[str] = set()
+    for name, value in headers.items():
+        if is_secret_name(name):
+            found.update(_credential_parts(value))
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if is_secret_name(name):
+            found.add(value)
+    if parsed is not None:
+        found.update(_secret_values(parsed.json if parsed.kind == "json" else parsed.fields))
+    return frozenset(value for value in found if value.strip())
+
+
+def _credential_parts(value: str) -> set[str]:
+    parts = {value.strip()}
+    scheme, _, credential = value.strip().partition(" ")
+    if credential:
+        parts.add(credential.strip())
+        if scheme.lower() == "basic":
+            with contextlib.suppress(binascii.Error, UnicodeDecodeError):
+                decoded = base64.b64decode(credential.strip(), validate=True).decode()
+                parts.add(decoded)
+                parts.update(decoded.split(":", 1))
+    return parts
+
+
+def _secret_values(value: Any, name: str = "") -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found |= _secret_values(item, str(key))
+    elif isinstance(value, list):
+        for item in value:
+            found |= _secret_values(item, name)
+    elif isinstance(value, str):
+        if name and is_secret_name(name):
+            found.add(value)
+        elif "://" in value:
+            with contextlib.suppress(ValueError):
+                parts = urlsplit(value)
+                if parts.password:
+                    found.add(parts.password)
+                found.update(
+                    v
+                    for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                    if is_secret_name(k)
+                )
+    return found
+
+
+def _redacted_query(query: str, redactor: Redactor) -> str:
+    if not query:
+        return ""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    masked = urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs], safe="<>")
+    return redactor.text(masked)
+
+
+def _request_document(headers: Mapping[str, str], parsed: ParsedBody) -> dict[str, Any]:
+    """The request as a request document (what ``validate(op, "request", ...)`` reads):
+    the headers, and the JSON body or the form fields with files as base64 parts."""
+    if parsed.kind == "json":
+        return {"headers": dict(headers), "body": parsed.json}
+    body: dict[str, Any] = dict(parsed.fields)
+    for name, part in parsed.files.items():
+        entry: dict[str, Any] = {"base64": base64.b64encode(part.data).decode()}
+        if part.filename is not None:
+            entry["filename"] = part.filename
+        if part.content_type is not None:
+            entry["content_type"] = part.content_type
+        body[name] = entry
+    return {"headers": dict(headers), "body": body}
+
+
+def _options(parsed: ParsedBody | None) -> dict[str, Any]:
+    """The request's options, as the response rules read them (no credentials)."""
+    if parsed is None:
+        return {}
+    if parsed.kind == "json":
+        source = parsed.json if isinstance(parsed.json, dict) else {}
+    else:
+        source = parsed.fields
+    return {name: value for name, value in source.items() if not is_secret_name(str(name))}
+
+
+def _credential_state(
+    operation: str, headers: Mapping[str, str], parsed: ParsedBody, status: int | None
+) -> CredentialState:
+    """``missing`` when the request lacks the credential its operation documents (the
+    contract's ``auth``), ``wrong`` when the target refused it (HTTP 401), otherwise
+    ``valid``: the states the mock's replay matches against its own credentials."""
+    import re
+
+    from face_contracts.contracts import contracts
+
+    auth = contracts().operation(operation).auth
+    if auth["in"] == "header":
+        value = headers.get(str(auth["name"]).lower(), "").strip()
+        scheme = auth.get("scheme")
+        present = bool(re.fullmatch(rf"(?i:{re.escape(scheme)}) +\S+", value) if scheme else value)
+    else:
+        source = parsed.json if parsed.kind == "json" else parsed.fields
+        present = isinstance(source, dict) and all(
+            isinstance(source.get(name), str) and source.get(name) for name in auth["fields"]
+        )
+    if not present:
+        return "missing"
+    return "wrong" if status == 401 else "valid"
+
+
+class _JournaledAnswer:
+    """An answer body in the journal, redacted when the journal is looked at rather than on
+    every exchange (masking a 975-key document costs more than judging it); one larger than
+    :data:`JOURNAL_ANSWER_LIMIT` is kept as its digest and size only."""
+
+    __slots__ = ("_data", "_redactor")
+
+    def __init__(self, data: bytes, redactor: Redactor) -> None:
+        self._data: bytes | dict[str, Any] = data
+        self._redactor = redactor
+        if len(data) > JOURNAL_ANSWER_LIMIT:
+            import hashlib
+
+            self._data = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+    def shown(self) -> Any:
+        """The body as JSON (or text), secrets masked."""
+        if isinstance(self._data, dict):
+            return self._data
+        try:
+            return self._redactor.json(orjson.loads(self._data))
+        except orjson.JSONDecodeError:
+            return self._redactor.text(self._data.decode("utf-8", errors="replace"))
+
+
+def _shown(entry: dict[str, Any]) -> dict[str, Any]:
+    """A journal entry as shown: its answer body redacted."""
+    response = entry.get("response")
+    if isinstance(response, _JournaledAnswer):
+        return {**entry, "response": response.shown()}
+    return entry
+
+
+async def _json(send: Send, status: int, payload: Any) -> None:
+    body = orjson.dumps(payload)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# --- running it -----------------------------------------------------------------------------
+
+
+class _RedactingFilter(logging.Filter):
+    """Log records with secrets masked (uvicorn's access log shows query strings), and a
+    cut answer as one line instead of a traceback."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], _UpstreamCut):
+            record.msg, record.args = str(record.exc_info[1]), None
+            record.exc_info, record.exc_text = None, None
+        elif record.exc_info and record.exc_info[1] is not None:
+            import traceback
+
+            record.exc_text = self.redactor.text(
+                "".join(traceback.format_exception(record.exc_info[1]))
+            ).rstrip()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        redacted = self.redactor.text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+_LOGGERS = ("uvicorn.error", "uvicorn.access", "face_contracts.proxy")
+
+
+def _uvicorn_config(app: ProxyApp, *, access_log: bool) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        lifespan="on",
+        # Only the target's headers reach the client.
+        server_header=False,
+        date_header=False,
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        limit_concurrency=CONNECTION_LIMIT,
+        h11_max_incomplete_event_size=HEADER_LIMIT,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    if not 0 <= port <= 65535:
+        msg = f"--port must be 0 to 65535, not {port}"
+        raise ValueError(msg)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        reason = "is already in use" if error.errno in (98, 48) else f"cannot be bound: {error}"
+        msg = f"port {port} on {host} {reason}"
+        raise ValueError(msg) from None
+    sock.listen(2048)
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+class ProxyServer:
+    """The proxy on a loopback port, served by uvicorn in a background thread: for tests
+    and the ``face_proxy`` fixture. Stopping it finishes judging and writes the reports.
+
+    >>> with ProxyServer(ProxyOptions({"facepp": "http://127.0.0.1:9"}, port=0)) as proxy:
+    ...     proxy.url.startswith("http://127.0.0.1:")
+    True
+    """
+
+    def __init__(
+        self,
+        options: ProxyOptions,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        start_timeout: float = 15.0,
+    ) -> None:
+        import uvicorn
+
+        self.app = ProxyApp(options, transport=transport)
+        self._socket = _bind(options.host, options.port)
+        self.url = _url(self._socket)
+        self._start_timeout = start_timeout
+        self._server = uvicorn.Server(_uvicorn_config(self.app, access_log=options.access_log))
+        self._filter = _RedactingFilter(self.app.redactor)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name="face-contracts-proxy",
+            daemon=True,
+        )
+
+    def url_for(self, path: str) -> str:
+        """The proxy's URL for a vendor path."""
+        return self.url + path
+
+    def start(self) -> ProxyServer:
+        """Serve; return once connections are accepted."""
+        for name in _LOGGERS:
+            logging.getLogger(name).addFilter(self._filter)
+        self._thread.start()
+        deadline = time.monotonic() + self._start_timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                msg = f"the proxy on {self.url} did not start"
+                raise RuntimeError(msg)
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop: in-flight exchanges finish, judging ends, the reports are written."""
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=GRACEFUL_SHUTDOWN + 30)
+        self._socket.close()
+        for name in _LOGGERS:
+            logging.getLogger(name).removeFilter(self._filter)
+
+    def __enter__(self) -> ProxyServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _Stopped(Exception):  # noqa: N818 - a signal, turned into a clean exit
+    pass
+
+
+def run_proxy(options: ProxyOptions) -> int:
+    """Check the options, bind, print where the proxy listens, serve until stopped; the
+    exit status is :meth:`ProxyApp.exit_code`. Uses uvicorn like ``serve`` (and must follow
+    whatever server stack ``serve`` settles on)."""
+    import uvicorn
+
+    from face_contracts._serve import loopback_host
+
+    if not loopback_host(options.host) and not options.admin_token:
+        msg = (
+            f"--host {options.host} exposes the admin API beyond this machine: "
+            "give --admin-token (or FACE_CONTRACTS_ADMIN_TOKEN)"
+        )
+        raise ValueError(msg)
+    if options.upstream_timeout <= 0 or options.upstream_timeout != options.upstream_timeout:
+        msg = "--upstream-timeout must be a number of seconds above 0"
+        raise ValueError(msg)
+    for name, path in (("--drift-report", options.drift_report), ("--junitxml", options.junitxml)):
+        if path is not None and path.is_dir():
+            msg = f"{name} {path}: is a folder; give a file name"
+            raise ValueError(msg)
+    if options.record is not None:
+        try:
+            options.record.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            msg = f"--record {options.record}: cannot create the folder: {error.strerror}"
+            raise ValueError(msg) from None
+    app = ProxyApp(options)
+    sock = _bind(options.host, options.port)
+    config = _uvicorn_config(app, access_log=options.access_log)
+    redacting = _RedactingFilter(app.redactor)
+    for name in _LOGGERS:
+        logging.getLogger(name).addFilter(redacting)
+    url = _url(sock)
+    targets = ", ".join(f"{vendor} -> {target}" for vendor, target in app.meta()["targets"].items())
+    print(
+        f"face-contracts proxy listening on {url} ({targets}; admin: {url}/__admin/)",
+        flush=True,
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        # uvicorn re-raises the signal that stopped it once it has shut down gracefully.
+        del signum, frame
+        raise _Stopped
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    with contextlib.suppress(_Stopped):
+        uvicorn.Server(config).run(sockets=[sock])
+    print(app.summary_line(), file=sys.stderr, flush=True)
+    return app.exit_code()
