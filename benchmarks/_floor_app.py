@@ -1,11 +1,20 @@
 """The floor of the server benchmark: the least an ASGI app on uvicorn can do per request.
 
 It reads the whole request body and answers fixed bytes, nothing else: no routing, no
-parsing, no checks. It runs with the same uvicorn settings as ``face-contracts serve``
-(pre-bound loopback socket, backlog 2048, log level warning, no access log, lifespan on,
-default loop and HTTP implementations), so the difference to our server is our work.
+parsing, no checks. Pre-bound loopback socket, backlog 2048, log level warning, no access
+log, lifespan on; ``--protocol`` picks the HTTP stack under it:
 
-    python benchmarks/_floor_app.py --port N --body FILE
+- ``httptools``: uvicorn's own httptools protocol, as ``face-contracts serve`` ran before
+  issue 12 (no head limit, no head deadline, no connection limit);
+- ``limited``: the stack ``face-contracts serve`` runs now, uvicorn's httptools protocol
+  with our limits (``face_contracts._transport``), default ``[server]`` settings;
+- ``h11``: uvicorn's h11 protocol with its head limit at the same 32 KiB, the alternative
+  that bounds heads without our code.
+
+So the difference between the floor and our server is our work, and the differences
+between the floors are what the stack costs.
+
+    python benchmarks/_floor_app.py --port N --body FILE [--protocol limited]
 """
 
 from __future__ import annotations
@@ -47,13 +56,28 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--body", type=Path, required=True, help="the bytes to answer")
+    parser.add_argument("--protocol", choices=["httptools", "limited", "h11"], default="httptools")
     args = parser.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
     sock.listen(2048)
+    app = make_app(args.body.read_bytes())
+    if args.protocol == "limited":
+        from face_contracts._transport import Server, ServerConfig
+        from face_contracts.server import ServerSettings
+
+        settings = ServerSettings()
+        config = ServerConfig(app, settings, log_level="warning", access_log=False)
+        Server(config).run(sockets=[sock])
+        return
+    options = {"http": "h11", "h11_max_incomplete_event_size": 32 * 1024}
     config = uvicorn.Config(
-        make_app(args.body.read_bytes()), log_level="warning", access_log=False, lifespan="on"
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        **(options if args.protocol == "h11" else {"http": "httptools"}),
     )
     uvicorn.Server(config).run(sockets=[sock])
 

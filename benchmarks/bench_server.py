@@ -3,11 +3,14 @@
 Workload: the Face++ dense-landmark call, a multipart POST of a real face photo of about
 160 KB with return_landmark=all, answered with the full 975-key document. One after another,
 each on a free loopback port: the floor (a raw ASGI app on uvicorn that reads the body and
-answers fixed bytes), ``face-contracts serve``, WireMock 3 (npm ``wiremock``, its bundled
-jar on Java) and Prism 5 (npm ``@stoplight/prism-cli``) serving the same fixed answer. Each
-gets a 10 s warm-up (WireMock's JIT needs it), then wrk (2 threads, 16 connections, 10 s,
---latency). Targets (issue 5): face-contracts at least 40% of the floor's requests per
-second, 5x WireMock, 100x Prism.
+answers fixed bytes) on three HTTP stacks (uvicorn's httptools protocol as before issue 12;
+the same with our limits, which ``face-contracts serve`` runs now; uvicorn's h11 protocol
+with a head limit, the alternative), ``face-contracts serve``, WireMock 3 (npm ``wiremock``,
+its bundled jar on Java) and Prism 5 (npm ``@stoplight/prism-cli``) serving the same fixed
+answer. Each gets a 10 s warm-up (WireMock's JIT needs it), then wrk (2 threads, 16
+connections, 10 s, --latency). Targets (issue 5): face-contracts at least 40% of the
+floor's requests per second, 5x WireMock, 100x Prism; issue 12: the limits cost little
+against the floor without them.
 
     python benchmarks/bench_server.py [--write] [--only floor,face-contracts,wiremock,prism]
 
@@ -37,7 +40,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,8 +59,16 @@ PHOTO_SIZE = (1280, 960)
 PHOTO_BYTES = 160_000
 PHOTO_QUALITY = 90
 LANDMARK_KEYS = 975
-SERVERS = ("floor", "face-contracts", "face-contracts-workers", "wiremock", "prism")
-COMMAND = "python benchmarks/bench_server.py --write"
+SERVERS = (
+    "floor",
+    "floor-limited",
+    "floor-h11",
+    "face-contracts",
+    "face-contracts-workers",
+    "wiremock",
+    "prism",
+)
+COMMAND = "python benchmarks/bench_server.py --rounds 3 --write"
 TARGETS = {"floor": 0.40, "wiremock": 5.0, "prism": 100.0}
 WORKERS = [2]  # the face-contracts-workers row: serve --workers N; set from the command line
 
@@ -288,6 +299,18 @@ class Result:
     requests: int | None = None
     non_2xx: int = 0
     socket_errors: int = 0
+    samples: list[Result] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """Take the figures of the median round (by requests per second); errors add up."""
+        if not self.samples:
+            return
+        ranked = sorted(self.samples, key=lambda sample: sample.rps or 0.0)
+        median = ranked[len(ranked) // 2]
+        self.rps, self.p50_ms, self.p99_ms = median.rps, median.p50_ms, median.p99_ms
+        self.requests = median.requests
+        self.non_2xx = sum(sample.non_2xx for sample in self.samples)
+        self.socket_errors = sum(sample.socket_errors for sample in self.samples)
 
 
 class Server:
@@ -429,8 +452,10 @@ def bench_one(
                 log(f"{result.name}: warm-up {args.warmup:g} s")
                 run_wrk(wrk, args, workload.lua, port, args.warmup)
             log(f"{result.name}: measuring {args.duration:g} s")
-            parse_wrk(run_wrk(wrk, args, workload.lua, port, args.duration), result)
-            log(f"{result.name}: {result.rps:,.1f} req/s, p99 {result.p99_ms} ms")
+            sample = Result(result.name, result.label, result.does)
+            parse_wrk(run_wrk(wrk, args, workload.lua, port, args.duration), sample)
+            result.samples.append(sample)
+            log(f"{result.name}: {sample.rps:,.1f} req/s, p99 {sample.p99_ms} ms")
     except (RuntimeError, OSError, subprocess.SubprocessError) as error:
         result.problem = f"did not run: {error}"
         log(f"{result.name}: {result.problem}")
@@ -455,8 +480,8 @@ def prism_document(workload: Workload, directory: Path) -> Path:
 
 def wiremock_root(workload: Workload, directory: Path) -> Path:
     root = directory / "wiremock"
-    (root / "mappings").mkdir(parents=True)
-    (root / "__files").mkdir()
+    (root / "mappings").mkdir(parents=True, exist_ok=True)
+    (root / "__files").mkdir(exist_ok=True)
     shutil.copy(HERE / "peers" / "wiremock-thousandlandmark.json", root / "mappings")
     shutil.copy(workload.answer, root / "__files" / "thousandlandmark.json")
     return root
@@ -483,7 +508,13 @@ def report(results: dict[str, Result], workload: Workload, args: argparse.Namesp
         f"the answer is the full Face++ document, {len(answer):,} bytes, "
         f"{landmark_keys(answer)} landmark keys. wrk, {args.threads} threads, "
         f"{args.connections} connections, {args.duration:g} s after a {args.warmup:g} s "
-        f"warm-up, each server alone on loopback. {today()}, {machine()}. "
+        f"warm-up, each server alone on loopback"
+        + (
+            f", the servers interleaved over {args.rounds} rounds, the median round shown"
+            if args.rounds > 1
+            else ""
+        )
+        + f". {today()}, {machine()}. "
         f"Command: `{COMMAND}`.",
         "",
         "| server | work per request | req/s | p50 ms | p99 ms | non-2xx | face-contracts ÷ it |",
@@ -518,6 +549,20 @@ def report(results: dict[str, Result], workload: Workload, args: argparse.Namesp
         else:
             verdicts.append(f"at least {target:g}× {other.label}: {ratio:,.1f}× ({met})")
     lines += ["", "Targets (issue 5): " + "; ".join(verdicts) + "."]
+    floor = results.get("floor")
+    stacks = [
+        f"{other.label}: {other.rps / floor.rps:.2f}× the floor's requests per second"
+        for other in (results.get("floor-limited"), results.get("floor-h11"))
+        if other is not None and other.rps and floor is not None and floor.rps
+    ]
+    if stacks:
+        lines.append(
+            "HTTP stack (issue 12), against uvicorn's httptools protocol without limits: "
+            + "; ".join(stacks)
+            + ". serve runs the first: heads bounded in bytes, fields and time, connections "
+            "bounded, drop without a status line; h11 would bound heads alone, for the price "
+            "shown."
+        )
     scaled = results.get("face-contracts-workers")
     if scaled is not None and scaled.rps:
         peers = [
@@ -572,6 +617,12 @@ def main() -> None:
     )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every server this many times, interleaved; report the median round",
+    )
+    parser.add_argument(
         "--only",
         default=",".join(SERVERS),
         help=f"comma-separated subset of {', '.join(SERVERS)}",
@@ -599,7 +650,19 @@ def main() -> None:
 
     results: dict[str, Result] = {
         "floor": Result(
-            "floor", "floor: raw ASGI app on uvicorn", "reads the body, answers fixed bytes"
+            "floor",
+            "floor: raw ASGI app on uvicorn (httptools, no limits)",
+            "reads the body, answers fixed bytes",
+        ),
+        "floor-limited": Result(
+            "floor-limited",
+            "floor on our limited httptools protocol",
+            "the same, with the head, time and connection limits of serve",
+        ),
+        "floor-h11": Result(
+            "floor-h11",
+            "floor on uvicorn's h11 protocol",
+            "the same, heads limited to 32 KiB by h11",
         ),
         "face-contracts": Result(
             "face-contracts",
@@ -633,11 +696,15 @@ def main() -> None:
             f"photo {len(workload.photo):,} bytes, body {workload.body.stat().st_size:,} bytes, "
             f"answer {workload.answer.stat().st_size:,} bytes"
         )
-        for name, result in results.items():
+        for name, result in [
+            (name, result) for _ in range(args.rounds) for name, result in results.items()
+        ]:
+            if result.problem is not None:
+                continue
             port = free_port()
             command: list[str] | None = None
             ready = 60.0
-            if name == "floor":
+            if name.startswith("floor"):
                 command = [
                     sys.executable,
                     str(HERE / "_floor_app.py"),
@@ -645,6 +712,8 @@ def main() -> None:
                     str(port),
                     "--body",
                     str(workload.answer),
+                    "--protocol",
+                    {"floor": "httptools", "floor-limited": "limited", "floor-h11": "h11"}[name],
                 ]
             elif name in ("face-contracts", "face-contracts-workers"):
                 command = [sys.executable, "-m", "face_contracts", "serve", "--port", str(port)]
@@ -701,6 +770,8 @@ def main() -> None:
                 args=args,
                 ready_timeout=ready,
             )
+        for result in results.values():
+            result.settle()
         text = report(results, workload, args)
     print(text)
     if args.write:

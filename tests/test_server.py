@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,8 +89,13 @@ def test_admin_routes(client: AsgiClient) -> None:
     assert forced.status_code == 200
     assert detect(client).status_code == 500
     assert detect(client).status_code == 200
-    client.post("/__admin/faults", json={"operation": "facepp.detect", "status": 503, "nth": 4})
+    # nth counts the calls the rule matches from when it is added: 2 is the next-but-one.
+    fault = client.post(
+        "/__admin/faults", json={"operation": "facepp.detect", "status": 503, "nth": 2}
+    )
+    assert detect(client).status_code == 200
     assert detect(client).status_code == 503
+    assert [f["id"] for f in client.get("/__admin/faults").json()] == [fault.json()["id"]]
     registered = client.put(
         "/__admin/images", params={"url": "https://cdn.example.com/me.jpg"}, content=PICTURE
     )
@@ -103,7 +107,7 @@ def test_admin_routes(client: AsgiClient) -> None:
     assert (config["credits"], config["strict_urls"]) == (3, True)
     assert config["images"]["https://cdn.example.com/me.jpg"]["bytes"] == len(PICTURE)
     journal = client.get("/__admin/requests").json()
-    assert [entry["status"] for entry in journal] == [200, 500, 200, 503]
+    assert [entry["status"] for entry in journal] == [200, 500, 200, 200, 503]
     assert journal[0]["fields"]["api_key"] == "<redacted>"
     assert journal[0]["request_valid"] is True
     assert client.delete("/__admin/requests").json() == {"cleared": True}
@@ -118,9 +122,9 @@ def test_admin_routes(client: AsgiClient) -> None:
     [
         ("GET", "/__admin/nothing", None, 404, "no admin route"),
         ("POST", "/__admin/errors", {"code": "NOT_A_CODE"}, 400, "not a documented error"),
-        ("POST", "/__admin/config", {"colour": "red"}, 400, "unknown setting"),
-        ("POST", "/__admin/faults", {"status": 404}, 400, "5xx"),
-        ("POST", "/__admin/faces", {"faces": "many"}, 400, "faces must be"),
+        ("POST", "/__admin/config", {"colour": "red"}, 400, "unknown key(s) 'colour'; known:"),
+        ("POST", "/__admin/faults", {"status": 404}, 400, "404 is not null or an integer >= 500"),
+        ("POST", "/__admin/faces", {"faces": "many"}, 400, "faces: 'many' is not null or"),
         ("PUT", "/__admin/images", None, 400, "name the image URL"),
     ],
 )
@@ -132,18 +136,44 @@ def test_admin_mistakes_get_a_clear_answer(
     assert needle in answer.json()["error"]
 
 
-def test_admin_token_is_required_when_set() -> None:
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [
+        (None, 401),
+        ("Bearer wrong", 401),
+        ("s3cret", 401),  # a bare token is not the Bearer scheme
+        ("Basic s3cret", 401),
+        ("Bearers3cret", 401),
+        ("Bearer s3cret", 200),
+        ("bearer s3cret", 200),  # the scheme is case-insensitive (RFC 9110)
+    ],
+)
+def test_admin_token_needs_the_bearer_scheme(authorization: str | None, status: int) -> None:
     http = AsgiClient(MockApp(FaceMock(), admin_token="s3cret"))
-    if True:
-        assert http.get("/__admin/health").status_code == 401
-        assert (
-            http.get("/__admin/health", headers={"authorization": "Bearer wrong"}).status_code
-            == 401
+    headers = {} if authorization is None else {"authorization": authorization}
+    answer = http.get("/__admin/health", headers=headers)
+    assert answer.status_code == status
+    if status == 401:
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+        assert "s3cret" not in answer.text
+
+
+def test_admin_token_from_a_file_or_the_environment(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("file-token\n")
+    with serving("--admin-token-file", str(token_file), admin_token="file-token") as (url, _):
+        assert httpx.get(f"{url}/__admin/config").status_code == 401
+        with_token = httpx.get(
+            f"{url}/__admin/config", headers={"authorization": "Bearer file-token"}
         )
-        assert (
-            http.get("/__admin/health", headers={"authorization": "Bearer s3cret"}).status_code
-            == 200
-        )
+        assert with_token.status_code == 200
+    with serving(env={"FACE_CONTRACTS_ADMIN_TOKEN": "env-token"}, admin_token="env-token") as (
+        url,
+        _,
+    ):
+        assert httpx.get(f"{url}/__admin/config").status_code == 401
+        answer = httpx.get(f"{url}/__admin/config", headers={"authorization": "Bearer env-token"})
+        assert answer.status_code == 200
 
 
 def test_oversized_bodies_are_refused_unread(client: AsgiClient) -> None:
@@ -164,25 +194,30 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def serving(
+    *args: str, env: dict[str, str] | None = None, admin_token: str | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``face-contracts serve`` on a free port, until the block ends (then SIGINT). Ready
+    once its first line says where it listens: the socket accepts connections then."""
+    import os
+
     port = free_port()
     command = [*CLI, "serve", "--port", str(port), *args]
     url = f"http://127.0.0.1:{port}"
+    environment = {**os.environ, **(env or {})}
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
     ) as process:
         try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    httpx.get(f"{url}/__admin/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise AssertionError(
-                            process.stderr.read() if process.stderr else ""
-                        ) from None
-                    time.sleep(0.05)
+            assert process.stdout is not None
+            line = process.stdout.readline()  # blocks until printed, or EOF on exit
+            if not line.startswith(f"face-contracts mock listening on {url} "):
+                process.kill()
+                raise AssertionError(line + (process.stderr.read() if process.stderr else ""))
+            headers = {} if admin_token is None else {"authorization": f"Bearer {admin_token}"}
+            # Printed once listening: the very first request must be answered.
+            health = httpx.get(f"{url}/__admin/health", headers=headers, timeout=20)
+            assert health.status_code == 200, health.text
             yield url, process
         finally:
             if process.poll() is None:
@@ -195,11 +230,10 @@ def test_serve_prints_where_it_listens_and_stops_cleanly() -> None:
         assert httpx.get(f"{url}/__admin/health").json()["status"] == "ok"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
-        assert process.stdout is not None
-        first_line = process.stdout.readline()
-        assert first_line.startswith(f"face-contracts mock listening on {url} (5 operations")
         assert process.stderr is not None
-        assert "Traceback" not in process.stderr.read()
+        log = process.stderr.read()
+        assert "Traceback" not in log
+        assert log.strip().splitlines()[-1] == "face-contracts mock stopped"
 
 
 @pytest.mark.parametrize(
@@ -207,7 +241,15 @@ def test_serve_prints_where_it_listens_and_stops_cleanly() -> None:
     [
         (["--config", "/nonexistent/mock.toml"], "cannot read"),
         (["--host", "0.0.0.0"], "give --admin-token"),
-        (["--workers", "0"], "--workers must be at least 1"),
+        (["--workers", "0"], "--workers must be a whole number of at least 1"),
+        (["--workers", "two"], "--workers must be a whole number of at least 1"),
+        (["--port", "70000"], "--port must be a whole number from 0 to 65535"),
+        (["--port", "-1"], "--port must be a whole number from 0 to 65535"),
+        (["--port", "http"], "--port must be a whole number from 0 to 65535"),
+        (["--grace", "-1"], "--grace: Expected `float` >= 0.0"),
+        (["--grace", "soon"], "--grace: Expected `float`"),
+        (["--admin-token-file", "/nonexistent/token"], "cannot read"),
+        (["--admin-token", "a b"], "one token, without spaces"),
     ],
 )
 def test_serve_refuses_bad_settings_in_one_line(args: list[str], message: str) -> None:
@@ -319,3 +361,12 @@ def test_an_engine_failure_becomes_the_vendors_internal_error() -> None:
     assert validate("facepp.detect", "error", answer.content, status=500).valid
     ace = http.post("/face/analyze", json={})
     assert (ace.status_code, ace.json()["error"]["code"]) == (500, "api_error")
+
+
+def test_the_printed_address_answers_at_once_with_workers() -> None:
+    # The line comes once the socket listens: with worker processes too, whose server starts
+    # later (a request made at once waits in the socket's backlog, it is not refused).
+    with serving("--workers", "2") as (url, process):
+        assert httpx.get(f"{url}/__admin/health").json()["status"] == "ok"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0

@@ -1,33 +1,40 @@
 """``face-contracts serve``: checks first, then uvicorn.
 
-Everything that can be wrong (an unreadable config, a taken port, an exposed admin API
-without a token) is found before the server starts and reported in one line.
+Everything that can be wrong (a port out of range, an unreadable config or token file, a
+taken port, an exposed admin API without a token) is found before the server starts and
+reported in one line. The address is printed once the socket accepts connections.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import os
-import signal
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import orjson
 
-from face_contracts.mock import ConfigError, FaceMock
+from face_contracts.mock import FaceMock
+from face_contracts.settings import Settings, parse_settings
+from face_contracts.settings import SettingsError as ConfigError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["ServeOptions", "loopback_host", "run"]
+    from face_contracts.server import ServerSettings
+
+__all__ = ["ServeOptions", "admin_token", "loopback_host", "parse_port", "parse_workers", "run"]
+
+ADMIN_TOKEN_VARIABLE = "FACE_CONTRACTS_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a secret
+BACKLOG = 2048
 
 
 @dataclass(frozen=True)
 class ServeOptions:
-    """The command line of ``serve``."""
+    """The command line of ``serve``. ``server`` holds the ``[server]`` values given on the
+    command line (``grace``); they win over the settings file's."""
 
     host: str = "127.0.0.1"
     port: int = 8080
@@ -37,6 +44,7 @@ class ServeOptions:
     faces: int | None = None
     admin_token: str | None = None
     access_log: bool = False
+    server: dict[str, object] = field(default_factory=dict)
 
 
 def loopback_host(host: str) -> bool:
@@ -47,6 +55,52 @@ def loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def parse_port(text: str) -> int:
+    """A TCP port from the command line: 0 to 65535, 0 picks a free one."""
+    port = int(text) if text.strip().isdigit() else -1
+    if not 0 <= port <= 65535:
+        msg = f"--port must be a whole number from 0 to 65535 (0 picks a free port), not {text!r}"
+        raise ValueError(msg)
+    return port
+
+
+def parse_workers(text: str) -> int:
+    """The number of worker processes from the command line: at least 1."""
+    workers = int(text) if text.strip().isdigit() else 0
+    if workers < 1:
+        msg = f"--workers must be a whole number of at least 1, not {text!r}"
+        raise ValueError(msg)
+    return workers
+
+
+def admin_token(
+    given: str | None, file: Path | None, environ: dict[str, str] | None = None
+) -> str | None:
+    """The admin token from ``--admin-token``, ``--admin-token-file`` or
+    $FACE_CONTRACTS_ADMIN_TOKEN, in that order (only one of the two options)."""
+    if given is not None and file is not None:
+        msg = "give --admin-token or --admin-token-file, not both"
+        raise ValueError(msg)
+    if file is not None:
+        try:
+            given = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or "not UTF-8 text"
+            msg = f"--admin-token-file {file}: cannot read: {reason}"
+            raise ValueError(msg) from None
+        where = f"--admin-token-file {file}"
+    else:
+        where = "--admin-token"
+    if given is not None:
+        token = given.strip()
+        if not token or any(char.isspace() for char in token):
+            msg = f"{where}: must hold one token, without spaces"
+            raise ValueError(msg)
+        return token
+    token = (os.environ if environ is None else environ).get(ADMIN_TOKEN_VARIABLE, "").strip()
+    return token or None
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -65,36 +119,33 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-class _Stopped(Exception):  # noqa: N818 - a signal, turned into a clean exit
-    pass
+def _server_settings(options: ServeOptions, from_file: ServerSettings | None) -> ServerSettings:
+    """The settings file's ``[server]`` table, then the command line's values over it."""
+    import msgspec
 
+    from face_contracts.server import ServerSettings, server_settings
 
-def _stop_quietly() -> None:
-    """After its graceful shutdown uvicorn re-raises the signal that stopped it; with these
-    handlers that ends the command with exit status 0 and no traceback."""
-
-    def stop(signum: int, frame: object) -> None:
-        del signum, frame
-        raise _Stopped
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    settings = from_file or ServerSettings()
+    for key, text in options.server.items():
+        flag = "--" + key.replace("_", "-")
+        given = server_settings({key: text}, where=flag, strict=False)
+        settings = msgspec.structs.replace(settings, **{key: getattr(given, key)})
+    return settings
 
 
 def run(options: ServeOptions) -> int:
-    """Check the options, bind, print where the server listens, serve until stopped."""
-    import uvicorn
-
+    """Check the options, bind, listen, print where the server listens, serve until stopped."""
+    from face_contracts._transport import Server, ServerConfig, Supervisor, open_files_allowance
     from face_contracts.contracts import operations
-    from face_contracts.server import ENVIRONMENT_CONFIG, MockApp, settings_from_file
+    from face_contracts.server import ENVIRONMENT_CONFIG, MockApp, read_settings_file
 
     if options.workers < 1:
         msg = "--workers must be at least 1"
         raise ValueError(msg)
     if not loopback_host(options.host) and not options.admin_token:
         msg = (
-            f"--host {options.host} exposes the admin API beyond this machine: "
-            "give --admin-token (or FACE_CONTRACTS_ADMIN_TOKEN)"
+            f"--host {options.host} exposes the admin API beyond this machine: give "
+            f"--admin-token-file (or ${ADMIN_TOKEN_VARIABLE}, or --admin-token)"
         )
         raise ValueError(msg)
     overrides: dict[str, object] = {}
@@ -102,53 +153,67 @@ def run(options: ServeOptions) -> int:
         overrides["strict_urls"] = options.strict_urls
     if options.faces is not None:
         overrides["faces"] = options.faces
-    config = settings_from_file(options.config) if options.config else None
+    config, from_file = read_settings_file(options.config) if options.config else (None, None)
     try:
-        from face_contracts.mock import MockConfig, setting_changes
-
-        base = config or MockConfig()
+        base = config or Settings()
         if overrides:
-            base = base.merged(**setting_changes(overrides))
+            base = parse_settings(overrides, base=base)
+        settings = _server_settings(options, from_file)
     except ConfigError as error:
         raise ValueError(str(error)) from None
 
+    allowed = open_files_allowance(settings.max_connections)
+    if allowed < settings.max_connections:
+        print(
+            f"face-contracts: the open-files limit leaves room for {allowed} connections per "
+            f"process, fewer than max_connections = {settings.max_connections}",
+            file=sys.stderr,
+            flush=True,
+        )
+        import msgspec
+
+        settings = msgspec.structs.replace(settings, max_connections=allowed)
+
     sock = _bind(options.host, options.port)
+    sock.listen(BACKLOG)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
-    log_level = "info" if options.access_log else "warning"
-    print(
+    line = (
         f"face-contracts mock listening on {url} ({len(operations())} operations; "
-        f"admin: {url}/__admin/; {options.workers} worker{'s' * (options.workers != 1)})",
-        flush=True,
+        f"admin: {url}/__admin/; {options.workers} worker{'s' * (options.workers != 1)})"
     )
-    _stop_quietly()
+    log_level = "info" if options.access_log else "warning"
     if options.workers == 1:
-        app = MockApp(FaceMock(base), admin_token=options.admin_token)
-        sock.listen(2048)
-        server = uvicorn.Server(
-            uvicorn.Config(app, log_level=log_level, access_log=options.access_log, lifespan="on")
+        mock = FaceMock(base)
+        mock.own_addresses.add((host, port))  # an image URL pointing here is never fetched
+        app = MockApp(mock, admin_token=options.admin_token, settings=settings)
+        server_config = ServerConfig(
+            app, settings, log_level=log_level, access_log=options.access_log, backlog=BACKLOG
         )
-        with contextlib.suppress(_Stopped):
-            server.run(sockets=[sock])
-    else:
-        sock.close()  # uvicorn's supervisor binds the port itself and shares it with the workers
-        os.environ[ENVIRONMENT_CONFIG] = orjson.dumps(
-            {
-                "config": str(options.config.resolve()) if options.config else None,
-                "overrides": overrides,
-                "admin_token": options.admin_token,
-            }
-        ).decode()
-        with contextlib.suppress(_Stopped):
-            uvicorn.run(
-                "face_contracts.server:app_from_environment",
-                factory=True,
-                host=host,
-                port=port,
-                workers=options.workers,
-                log_level=log_level,
-                access_log=options.access_log,
-            )
+        # The line is printed by the server once it serves the socket.
+        Server(server_config, listening=line, owns_process=True).run(sockets=[sock])
+        return 0
+    os.environ[ENVIRONMENT_CONFIG] = orjson.dumps(
+        {
+            "config": str(options.config.resolve()) if options.config else None,
+            "overrides": overrides,
+            "admin_token": options.admin_token,
+            "server": {name: getattr(settings, name) for name in settings.__struct_fields__},
+            "listen": [host, port],
+        }
+    ).decode()
+    server_config = ServerConfig(
+        "face_contracts.server:app_from_environment",
+        settings,
+        factory=True,
+        workers=options.workers,
+        log_level=log_level,
+        access_log=options.access_log,
+        backlog=BACKLOG,
+    )
+    # The socket listens already (connections wait in its backlog for the workers).
+    print(line, flush=True)
+    Supervisor(server_config, sockets=[sock]).run()
     print("face-contracts mock stopped", file=sys.stderr, flush=True)
     return 0

@@ -113,16 +113,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)"
     )
     serve.add_argument(
-        "--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)"
+        "--port", default="8080", metavar="PORT", help="port (default 8080; 0 picks a free one)"
     )
-    serve.add_argument(
-        "--workers", type=int, default=1, metavar="N", help="worker processes (default 1)"
-    )
+    serve.add_argument("--workers", default="1", metavar="N", help="worker processes (default 1)")
     serve.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
-        help="TOML settings: credentials, faces, errors, faults, quotas, images",
+        help="TOML settings: credentials, faces, errors, faults, quotas, images; the [server] "
+        "table sets the server's limits (README: Safety and robustness)",
     )
     serve.add_argument(
         "--strict-urls",
@@ -132,10 +131,23 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--faces", type=int, metavar="N", help="every picture has N faces")
     serve.add_argument(
+        "--grace",
+        metavar="SECONDS",
+        help="on SIGTERM or Ctrl-C, in-flight requests get this long to finish, then the "
+        "server closes and exits 0; a second signal exits at once (default 5; [server] grace)",
+    )
+    serve.add_argument(
+        "--admin-token-file",
+        type=Path,
+        metavar="FILE",
+        help="require 'Authorization: Bearer TOKEN' on /__admin/, TOKEN read from FILE "
+        "(required when --host is not loopback; default: $FACE_CONTRACTS_ADMIN_TOKEN)",
+    )
+    serve.add_argument(
         "--admin-token",
         metavar="TOKEN",
-        help="require 'Authorization: Bearer TOKEN' on /__admin/ (required when --host is not "
-        "loopback; default: $FACE_CONTRACTS_ADMIN_TOKEN)",
+        help="the same with TOKEN on the command line, where other users of the machine can "
+        "see it (ps); prefer --admin-token-file or $FACE_CONTRACTS_ADMIN_TOKEN",
     )
     serve.add_argument(
         "--access-log", action="store_true", help="log every request (uvicorn access log)"
@@ -252,19 +264,20 @@ def _openapi() -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from face_contracts._serve import ServeOptions, run
+    from face_contracts._serve import ServeOptions, admin_token, parse_port, parse_workers, run
 
-    options = ServeOptions(
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        config=args.config,
-        strict_urls=args.strict_urls,
-        faces=args.faces,
-        admin_token=args.admin_token or os.environ.get("FACE_CONTRACTS_ADMIN_TOKEN") or None,
-        access_log=args.access_log,
-    )
     try:
+        options = ServeOptions(
+            host=args.host,
+            port=parse_port(args.port),
+            workers=parse_workers(args.workers),
+            config=args.config,
+            strict_urls=args.strict_urls,
+            faces=args.faces,
+            admin_token=admin_token(args.admin_token, args.admin_token_file),
+            access_log=args.access_log,
+            server={} if args.grace is None else {"grace": args.grace},
+        )
         return run(options)
     except ValueError as error:  # ConfigError and the option checks
         raise _UsageError(str(error)) from None

@@ -3,122 +3,339 @@
 Vendor paths are answered by the engine exactly as in-process; ``/__admin/`` (WireMock's
 convention, never a vendor path) controls and inspects it. The app is plain ASGI, no
 framework, because every microsecond of the request path is measured against a floor.
+
+The event loop only moves bytes: the engine (parsing, pictures, image-URL fetches) and the
+admin handlers run in a bounded thread pool, each request within a deadline, so one slow
+request never delays another or the health check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import os
+import threading
 import time
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+import msgspec
 import orjson
 
-from face_contracts.mock import (
-    ConfigError,
-    FaceMock,
-    Fault,
-    ForcedError,
-    HttpRequest,
-    MockConfig,
-    body_limit,
-    config_from_mapping,
-    config_to_json,
-    setting_changes,
-)
+from face_contracts.journal import JournalEntry, JournalQuery
+from face_contracts.mock import FaceMock, HttpRequest, HttpResponse
+from face_contracts.mock._engine import body_limit
+from face_contracts.settings import Settings, SettingsError, parse_settings
+
+ConfigError = SettingsError  # the settings model's error, under the name this module used
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, MutableMapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 
     Scope = MutableMapping[str, Any]
     Message = MutableMapping[str, Any]
     Receive = Callable[[], Awaitable[Message]]
     Send = Callable[[Message], Awaitable[None]]
 
-__all__ = ["ADMIN_PREFIX", "MockApp", "app_from_environment"]
+__all__ = ["ADMIN_PREFIX", "DROP_EXTENSION", "MockApp", "ServerSettings", "app_from_environment"]
 
 ADMIN_PREFIX = "/__admin/"
 ENVIRONMENT_CONFIG = "FACE_CONTRACTS_SERVE_SETTINGS"
+DROP_EXTENSION = "face_contracts.drop"
+"""The ASGI scope extension through which the server lets the app close a connection without
+answering: ``scope["extensions"][DROP_EXTENSION]["close"]()`` (plain ASGI has no such
+message). ``face-contracts serve`` provides it."""
+
+logger = logging.getLogger("face_contracts.server")
+_T = TypeVar("_T")
+_Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
+
+
+class ServerSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The limits and the lifecycle of ``face-contracts serve``: the ``[server]`` table of a
+    settings file. Every limit is there so that no client, however slow, large or many,
+    can freeze the server, exhaust its memory or file descriptors, or keep it from stopping.
+    """
+
+    max_connections: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1000
+    """Open connections per process. Beyond it the longest-idle connection is closed to make
+    room; when none is idle, the new connection's requests get 503 and it is closed."""
+    max_header_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1 << 20)] = 32 * 1024
+    """Bytes of a request line plus headers; more gets 431."""
+    max_headers: Annotated[int, msgspec.Meta(ge=8, le=10_000)] = 100
+    """Header fields of one request; more gets 431."""
+    header_timeout: _Seconds = 10.0
+    """Seconds from the connection opening (or the request's first byte, on a kept-alive
+    connection) to the end of its headers; then 408 and close (a connection that sent
+    nothing is just closed)."""
+    body_timeout: _Seconds = 30.0
+    """Seconds from the end of the headers to the end of the body; then 408 and close."""
+    keep_alive_timeout: _Seconds = 5.0
+    """Seconds an idle kept-alive connection stays open after an answer."""
+    engine_threads: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
+    """Threads running the engine and the admin handlers, off the event loop."""
+    request_deadline: _Seconds = 30.0
+    """Seconds a request's engine work may take, waiting for a thread included; then the
+    vendor's documented internal error (the work is abandoned, the loop never waits)."""
+    grace: Annotated[float, msgspec.Meta(ge=0, le=300)] = 5.0
+    """Seconds in-flight requests get to finish after SIGTERM or SIGINT; then the server
+    closes what is left and exits 0. A second signal exits at once."""
+
+
+def server_settings(
+    data: object, *, where: str = "[server]", strict: bool = True
+) -> ServerSettings:
+    """Server settings from plain data (the ``[server]`` table; with ``strict=False`` the
+    command line's strings), checked against the types and ranges above. A
+    :class:`ConfigError` names the key (``where`` and the key, or ``where`` alone when it
+    names an option)."""
+    try:
+        return msgspec.convert(data, ServerSettings, strict=strict)
+    except msgspec.ValidationError as error:
+        message, _, at = str(error).partition(" - at `$.")
+        key = at.rstrip("`")
+        label = where if where.startswith("--") or not key else f"{where} {key}"
+        msg = f"{label}: {message}"
+        raise ConfigError(msg) from None
 
 
 class _BodyTooLarge(Exception):  # noqa: N818 - control flow: stop reading, answer unread
     pass
 
 
+class _Disconnected(Exception):  # noqa: N818 - control flow: the client left mid-request
+    pass
+
+
 class MockApp:
     """An ASGI application serving one :class:`FaceMock` and its admin API.
 
-    ``admin_token``: when set, admin routes need ``Authorization: Bearer <token>``."""
+    ``admin_token``: when set, admin routes need ``Authorization: Bearer <token>``.
+    ``settings``: the deadlines and the thread pool (see :class:`ServerSettings`)."""
 
-    def __init__(self, mock: FaceMock | None = None, *, admin_token: str | None = None) -> None:
+    def __init__(
+        self,
+        mock: FaceMock | None = None,
+        *,
+        admin_token: str | None = None,
+        settings: ServerSettings | None = None,
+    ) -> None:
         self.mock = mock or FaceMock()
         self.admin_token = admin_token
+        self.settings = settings or ServerSettings()
         self.started = time.time()
+        self._pool_lock = threading.Lock()
+        self._engine_pool: ThreadPoolExecutor | None = None
+        self._fallback_pool: ThreadPoolExecutor | None = None
+        self._running: set[Future[Any]] = set()
+        self._waits: set[asyncio.Timeout] = set()
+        self._abandoned = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
         path: str = scope["path"]
-        if path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX.rstrip("/"):
-            await self._admin(scope, receive, send)
-            return
-        method: str = scope["method"]
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope["headers"]
         }
+        if path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX.rstrip("/"):
+            await self._admin(scope, headers, receive, send)
+            return
+        method: str = scope["method"]
         operation = self.mock.route(method, path)
         request = HttpRequest(
             method, path, headers, b"", scope.get("query_string", b"").decode("latin-1")
         )
         try:
-            body = await _read_body(receive, body_limit(operation), headers)
+            body = await self._body(receive, body_limit(operation), headers)
         except _BodyTooLarge:
-            response = self.mock.too_large(operation, request)
-            await _answer(send, response.status, response.content_type, response.body, close=True)
+            refusal = await self._engine(
+                lambda: self.mock.too_large(operation, request), operation, request
+            )
+            if refusal is not None:
+                await _answer(send, refusal.status, refusal.content_type, refusal.body, close=True)
+            return
+        except _Disconnected:
+            return
+        except TimeoutError:
+            if not self._abandoned:
+                await self._body_timeout(send)
             return
         request = HttpRequest(method, path, headers, body, request.query)
-        try:
-            response = self.mock.handle(request)
-        except Exception:  # a bug of ours must not become a bare traceback
-            # The client gets the vendor's documented internal error; the log gets the bug.
-            logging.getLogger("face_contracts.server").exception(
-                "engine failure on %s %s", method, path
-            )
-            response = self.mock.internal_error(operation, request)
+        # The engine bounds its own waiting (image URLs) by the same deadline, so its thread
+        # is free about when the request's answer is due.
+        deadline = time.monotonic() + self.settings.request_deadline
+        response = await self._engine(
+            lambda: self.mock.handle(request, deadline=deadline), operation, request
+        )
+        if response is None:  # the server is stopping and its grace period is over
+            return
         try:
             if response.delay:
-                await asyncio.sleep(response.delay)
+                async with self._waiting(None):
+                    await asyncio.sleep(response.delay)
             if response.drop:
-                await _drop(send)
+                _drop(scope)
                 return
             await _answer(send, response.status, response.content_type, response.body)
+        except TimeoutError:  # only the stop cuts a fault's delay short
+            return
         finally:
             response.complete()
 
+    # --- off the event loop ---------------------------------------------------------------
+
+    @property
+    def engine_busy(self) -> int:
+        """Engine or admin calls still running in the thread pool."""
+        return len(self._running)
+
+    def _pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        with self._pool_lock:
+            if self._engine_pool is None or self._fallback_pool is None:
+                self._engine_pool = ThreadPoolExecutor(
+                    self.settings.engine_threads, thread_name_prefix="face-contracts-engine"
+                )
+                # The internal error that answers a request past its deadline must not queue
+                # behind the engine work that made it late.
+                self._fallback_pool = ThreadPoolExecutor(
+                    1, thread_name_prefix="face-contracts-fallback"
+                )
+            return self._engine_pool, self._fallback_pool
+
+    @contextlib.asynccontextmanager
+    async def _waiting(self, seconds: float | None) -> AsyncIterator[None]:
+        """A wait the deadline ``seconds`` (None: none) or :meth:`abandon` ends with
+        TimeoutError."""
+        async with asyncio.timeout(seconds) as timeout:
+            self._waits.add(timeout)
+            if self._abandoned:
+                timeout.reschedule(asyncio.get_running_loop().time())
+            try:
+                yield
+            finally:
+                self._waits.discard(timeout)
+
+    async def _in_thread(
+        self, call: Callable[[], _T], seconds: float | None, *, fallback: bool = False
+    ) -> _T:
+        """``call()`` in the pool, awaited for at most ``seconds`` (TimeoutError). Work that
+        has not started by then is cancelled; work that has runs to its end unobserved, and
+        an answer it produces is completed so it releases what it holds."""
+        engine_pool, fallback_pool = self._pools()
+        future = (fallback_pool if fallback else engine_pool).submit(call)
+        self._running.add(future)
+        future.add_done_callback(self._running.discard)
+        try:
+            async with self._waiting(seconds):
+                return await asyncio.wrap_future(future)
+        except TimeoutError:
+            future.add_done_callback(_complete_late)
+            raise
+
+    async def _engine(
+        self, call: Callable[[], HttpResponse], operation: str | None, request: HttpRequest
+    ) -> HttpResponse | None:
+        """The engine's answer, or the vendor's internal error when the engine failed or
+        missed the request deadline; None once the server has abandoned its requests."""
+        deadline = self.settings.request_deadline
+        try:
+            return await self._in_thread(call, deadline)
+        except TimeoutError:
+            if self._abandoned:
+                return None
+            logger.warning(
+                "%s %s: engine work exceeded the %g s request deadline; answered with the "
+                "vendor's internal error",
+                request.method,
+                request.path,
+                deadline,
+            )
+        except Exception:  # a bug of ours must not become a bare traceback to the client
+            # The client gets the vendor's documented internal error; the log gets the bug.
+            logger.exception("engine failure on %s %s", request.method, request.path)
+        try:
+            return await self._in_thread(
+                lambda: self.mock.internal_error(operation, request), deadline, fallback=True
+            )
+        except TimeoutError:
+            if self._abandoned:
+                return None
+        except Exception:
+            logger.exception("engine failure answering %s %s", request.method, request.path)
+        return HttpResponse(500, "text/plain", b"face-contracts mock: internal error")
+
+    def abandon(self) -> None:
+        """End every wait now: requests still reading their body, waiting for the engine or
+        inside a fault's delay end without an answer. The server calls this when a stop's
+        grace period is over, after closing their connections."""
+        self._abandoned = True
+        now = asyncio.get_running_loop().time()
+        for wait in list(self._waits):
+            wait.reschedule(now)
+
+    def close(self) -> None:
+        """Release the thread pool (running calls finish in their threads)."""
+        with self._pool_lock:
+            pools, self._engine_pool, self._fallback_pool = (
+                (self._engine_pool, self._fallback_pool),
+                None,
+                None,
+            )
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _body(self, receive: Receive, limit: int, headers: dict[str, str]) -> bytes:
+        async with self._waiting(self.settings.body_timeout):
+            return await _read_body(receive, limit, headers)
+
+    async def _body_timeout(self, send: Send) -> None:
+        text = f"Request Timeout: the body did not arrive within {self.settings.body_timeout:g} s"
+        await _answer(send, 408, "text/plain", text.encode(), close=True)
+
     # --- admin ------------------------------------------------------------------------------
 
-    async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {
-            name.decode("latin-1").lower(): value.decode("latin-1")
-            for name, value in scope["headers"]
-        }
-        if self.admin_token is not None:
-            given = headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not hmac.compare_digest(given.encode(), self.admin_token.encode()):
-                await _json(
-                    send, 401, {"error": "the admin API needs Authorization: Bearer <admin token>"}
-                )
-                return
+    async def _admin(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
+        if self.admin_token is not None and not _bearer_matches(
+            headers.get("authorization", ""), self.admin_token
+        ):
+            await _answer(
+                send,
+                401,
+                "application/json",
+                orjson.dumps({"error": "the admin API needs Authorization: Bearer <admin token>"}),
+                extra=[(b"www-authenticate", b'Bearer realm="face-contracts admin"')],
+            )
+            return
         try:
-            body = await _read_body(receive, 64 << 20, headers)
+            body = await self._body(receive, 64 << 20, headers)
         except _BodyTooLarge:
             await _json(send, 413, {"error": "admin requests are limited to 64 MiB"})
+            return
+        except _Disconnected:
+            return
+        except TimeoutError:
+            if not self._abandoned:
+                await self._body_timeout(send)
             return
         route = (scope["method"], scope["path"].removeprefix(ADMIN_PREFIX).rstrip("/"))
         handler = _ADMIN_ROUTES.get(route)
@@ -130,16 +347,27 @@ class MockApp:
             )
             return
         query = scope.get("query_string", b"").decode("latin-1")
-        try:
-            status, payload = handler(self, body, query)
-        except (ConfigError, ValueError, TypeError, KeyError) as error:
-            message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
-            await _json(send, 400, {"error": str(message)})
-            return
-        if isinstance(payload, bytes):
-            await _answer(send, status, "application/json", payload)
+        if handler is MockApp.health:  # liveness is answered on the loop: it must never queue
+            status, payload = _admin_answer(self, handler, body, query)
         else:
-            await _json(send, status, payload)
+            try:
+                status, payload = await self._in_thread(
+                    lambda: _admin_answer(self, handler, body, query),
+                    self.settings.request_deadline,
+                )
+            except TimeoutError:
+                if self._abandoned:
+                    return
+                status, payload = (
+                    503,
+                    orjson.dumps(
+                        {
+                            "error": f"the admin request did not finish within "
+                            f"{self.settings.request_deadline:g} s (request_deadline)"
+                        }
+                    ),
+                )
+        await _answer(send, status, "application/json", payload)
 
     def health(self, body: bytes, query: str) -> tuple[int, Any]:
         """GET /__admin/health: liveness, with what is served."""
@@ -162,53 +390,72 @@ class MockApp:
         return 200, {"reset": True}
 
     def config(self, body: bytes, query: str) -> tuple[int, Any]:
-        """GET /__admin/config: the effective configuration (credentials masked)."""
+        """GET /__admin/config: the effective settings (credentials masked)."""
         del body, query
-        return 200, config_to_json(self.mock.config)
+        return 200, self.mock.settings.to_json()
 
     def change_config(self, body: bytes, query: str) -> tuple[int, Any]:
         """POST /__admin/config: merge settings (the TOML keys, as JSON) until the next reset."""
         del query
-        self.mock.configure(**setting_changes(_object(body)))
-        return 200, config_to_json(self.mock.config)
+        self.mock.configure(**_object(body))
+        return 200, self.mock.settings.to_json()
 
     def errors(self, body: bytes, query: str) -> tuple[int, Any]:
-        """POST /__admin/errors: force a documented error {code, operation?, credential?,
-        nth?, times?, details?}."""
+        """POST /__admin/errors: force a documented error {code, operation?, when?, nth?,
+        times?, details?}; the answer names its id."""
         del query
-        item = _object(body)
-        forced = config_from_mapping({"errors": [item]}).errors[0]
-        self.mock.force_error(
-            forced.code,
-            operation=forced.operation,
-            credential=forced.credential,
-            nth=forced.nth,
-            times=forced.times,
-            **dict(forced.details),
-        )
-        return 200, {"errors": [_forced_json(e) for e in self.mock.config.errors]}
+        (rule_id,) = self.mock.configure(errors=[_object(body)])
+        return 200, {"id": rule_id, "errors": [e.to_json() for e in self.mock.settings.errors]}
 
     def faults(self, body: bytes, query: str) -> tuple[int, Any]:
-        """POST /__admin/faults: add a fault {operation?, delay?, drop?, status?, nth?, times?}."""
+        """POST /__admin/faults: add a fault {operation?, when?, delay?, drop?, status?, nth?,
+        times?}; the answer names its id."""
         del query
-        fault = config_from_mapping({"faults": [_object(body)]}).faults[0]
-        self.mock.configure(faults=[fault])
-        return 200, {"faults": [_fault_json(f) for f in self.mock.config.faults]}
+        (rule_id,) = self.mock.configure(faults=[_object(body)])
+        return 200, {"id": rule_id, "faults": [f.to_json() for f in self.mock.settings.faults]}
+
+    def responses(self, body: bytes, query: str) -> tuple[int, Any]:
+        """POST /__admin/responses: answer matching calls with a stubbed body {operation,
+        status?, body, headers?, content_type?, when?, nth?, times?} or a drifted one
+        {operation, invalid, seed?, when?, nth?, times?}; the answer names its id."""
+        del query
+        (rule_id,) = self.mock.configure(responses=[_object(body)])
+        return 200, {
+            "id": rule_id,
+            "responses": [r.to_json() for r in self.mock.settings.responses],
+        }
+
+    def list_errors(self, body: bytes, query: str) -> tuple[int, Any]:
+        """GET /__admin/errors: the forced errors in force."""
+        del body, query
+        return 200, [e.to_json() for e in self.mock.settings.errors]
+
+    def list_faults(self, body: bytes, query: str) -> tuple[int, Any]:
+        """GET /__admin/faults: the faults in force."""
+        del body, query
+        return 200, [f.to_json() for f in self.mock.settings.faults]
+
+    def list_responses(self, body: bytes, query: str) -> tuple[int, Any]:
+        """GET /__admin/responses: the stubbed and drifted answers in force."""
+        del body, query
+        return 200, [r.to_json() for r in self.mock.settings.responses]
 
     def faces(self, body: bytes, query: str) -> tuple[int, Any]:
-        """POST /__admin/faces: {faces: count | [[left, top, width, height], ...], operation?}."""
+        """POST /__admin/faces: {faces: count | [[left, top, width, height], ...] | null,
+        operation?}."""
         del query
         item = _object(body)
+        unknown = sorted(set(item) - {"faces", "operation"})
+        if unknown:
+            msg = f"unknown key(s) {', '.join(unknown)}; known: faces, operation"
+            raise SettingsError(msg)
         operation = item.get("operation")
-        parsed = config_from_mapping({"faces": item.get("faces")}).faces
         if operation is None:
-            self.mock.configure(faces=parsed)
+            self.mock.configure(faces=item.get("faces"))
         else:
-            self.mock.configure(operation_faces={str(operation): parsed})
-        return 200, {
-            "faces": config_to_json(self.mock.config)["faces"],
-            "operation_faces": config_to_json(self.mock.config)["operation_faces"],
-        }
+            self.mock.configure(operation_faces={str(operation): item.get("faces")})
+        shown = self.mock.settings.to_json()
+        return 200, {"faces": shown["faces"], "operation_faces": shown["operation_faces"]}
 
     def images(self, body: bytes, query: str) -> tuple[int, Any]:
         """PUT /__admin/images?url=<image url>: the request body is the picture served for it."""
@@ -225,14 +472,20 @@ class MockApp:
         return 200, {"registered": url, "bytes": len(body)}
 
     def requests(self, body: bytes, query: str) -> tuple[int, Any]:
-        """GET /__admin/requests: the journal, oldest first (secrets masked)."""
-        del body, query
-        return 200, [_entry_json(entry) for entry in self.mock.journal]
+        """GET /__admin/requests?operation=&status=&since=&limit=: the journal, oldest
+        first (secrets masked)."""
+        del body
+        return 200, [_entry_json(entry) for entry in self.mock.calls_matching(_query(query))]
+
+    def count_requests(self, body: bytes, query: str) -> tuple[int, Any]:
+        """GET /__admin/requests/count?operation=&status=&since=: how many calls match."""
+        del body
+        return 200, {"count": len(self.mock.calls_matching(_query(query)))}
 
     def clear_requests(self, body: bytes, query: str) -> tuple[int, Any]:
         """DELETE /__admin/requests: empty the journal."""
         del body, query
-        self.mock.journal.clear()
+        self.mock.clear_journal()
         return 200, {"cleared": True}
 
     def openapi(self, body: bytes, query: str) -> tuple[int, Any]:
@@ -249,10 +502,15 @@ _ADMIN_ROUTES: dict[tuple[str, str], Callable[[MockApp, bytes, str], tuple[int, 
     ("GET", "config"): MockApp.config,
     ("POST", "config"): MockApp.change_config,
     ("POST", "errors"): MockApp.errors,
+    ("GET", "errors"): MockApp.list_errors,
     ("POST", "faults"): MockApp.faults,
+    ("GET", "faults"): MockApp.list_faults,
+    ("POST", "responses"): MockApp.responses,
+    ("GET", "responses"): MockApp.list_responses,
     ("POST", "faces"): MockApp.faces,
     ("PUT", "images"): MockApp.images,
     ("GET", "requests"): MockApp.requests,
+    ("GET", "requests/count"): MockApp.count_requests,
     ("DELETE", "requests"): MockApp.clear_requests,
     ("GET", "openapi.json"): MockApp.openapi,
 }
@@ -274,51 +532,83 @@ def _object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def _forced_json(forced: ForcedError) -> dict[str, Any]:
-    return {
-        "code": forced.code,
-        "operation": forced.operation,
-        "credential": "<redacted>" if forced.credential else None,
-        "nth": forced.nth,
-        "times": forced.times,
-        "details": dict(forced.details),
-    }
+def _query(query: str) -> JournalQuery:
+    """A journal query from ``operation=&status=&since=&limit=`` (unknown names refused)."""
+    from urllib.parse import parse_qs
+
+    values = {name: items[-1] for name, items in parse_qs(query).items()}
+    unknown = sorted(set(values) - {"operation", "status", "since", "limit"})
+    if unknown:
+        msg = (
+            f"unknown query parameter(s) {', '.join(unknown)}; "
+            "known: limit, operation, since, status"
+        )
+        raise ValueError(msg)
+    try:
+        return JournalQuery(
+            values.get("operation") or None,
+            int(values["status"]) if "status" in values else None,
+            float(values["since"]) if "since" in values else None,
+            int(values["limit"]) if "limit" in values else None,
+        )
+    except ValueError:
+        msg = "status and limit are integers, since is a Unix time in seconds"
+        raise ValueError(msg) from None
 
 
-def _fault_json(fault: Fault) -> dict[str, Any]:
-    return {
-        "operation": fault.operation,
-        "delay": fault.delay,
-        "drop": fault.drop,
-        "status": fault.status,
-        "nth": fault.nth,
-        "times": fault.times,
-    }
-
-
-def _entry_json(entry: Any) -> dict[str, Any]:
+def _entry_json(entry: JournalEntry) -> dict[str, Any]:
     verdict = entry.verdict
-    return {
-        "operation": entry.operation,
-        "method": entry.method,
-        "path": entry.path,
-        "headers": entry.headers,
-        "fields": entry.fields,
-        "files": {
-            name: {
-                "filename": part.filename,
-                "content_type": part.content_type,
-                "bytes": len(part.data),
-            }
-            for name, part in entry._files.items()
-        },
-        "request_valid": None if verdict is None else verdict.valid,
-        "request_failures": [] if verdict is None else [str(f) for f in verdict.failures],
-        "status": entry.status,
-        "content_type": entry.content_type,
-        "response": entry.response,
-        "at": entry.at,
-    }
+    data = entry.to_json(with_payload=False)
+    data.update(
+        request_valid=None if verdict is None else verdict.valid,
+        request_failures=[] if verdict is None else [str(f) for f in verdict.failures],
+        response=entry.response,
+    )
+    return data
+
+
+def _admin_answer(
+    app: MockApp, handler: Callable[[MockApp, bytes, str], tuple[int, Any]], body: bytes, query: str
+) -> tuple[int, bytes]:
+    """Run an admin handler and encode its answer (in the pool, except health)."""
+    try:
+        status, payload = handler(app, body, query)
+    except (ConfigError, ValueError, TypeError, KeyError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+        return 400, orjson.dumps({"error": str(message)})
+    except Exception:  # a bug of ours: logged, answered as one
+        logger.exception("admin handler %s failed", handler.__name__)
+        return 500, orjson.dumps({"error": "internal error in the admin API (logged)"})
+    return status, payload if isinstance(payload, bytes) else orjson.dumps(payload)
+
+
+def _bearer_matches(authorization: str, token: str) -> bool:
+    """``Authorization: Bearer <token>`` (the scheme is case-insensitive, RFC 9110 §11.1),
+    compared in constant time; a bare token or another scheme does not match."""
+    scheme, _, given = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def _complete_late(future: Future[Any]) -> None:
+    """Release what an answer nobody waited for holds (concurrency slots)."""
+    if future.cancelled() or future.exception() is not None:
+        return
+    result = future.result()
+    if isinstance(result, HttpResponse):
+        result.complete()
+
+
+def _drop(scope: Scope) -> None:
+    extension = scope.get("extensions", {}).get(DROP_EXTENSION)
+    if extension is None:
+        msg = (
+            "a drop fault needs the face_contracts.drop ASGI extension of face-contracts serve; "
+            "this ASGI server cannot close a connection without answering"
+        )
+        raise RuntimeError(msg)
+    extension["close"]()
 
 
 async def _read_body(receive: Receive, limit: int, headers: dict[str, str]) -> bytes:
@@ -329,8 +619,8 @@ async def _read_body(receive: Receive, limit: int, headers: dict[str, str]) -> b
     size = 0
     while True:
         message = await receive()
-        if message["type"] == "http.disconnect":
-            break
+        if message["type"] == "http.disconnect":  # a body cut short is not a request
+            raise _Disconnected
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -342,7 +632,13 @@ async def _read_body(receive: Receive, limit: int, headers: dict[str, str]) -> b
 
 
 async def _answer(
-    send: Send, status: int, content_type: str, body: bytes, *, close: bool = False
+    send: Send,
+    status: int,
+    content_type: str,
+    body: bytes,
+    *,
+    close: bool = False,
+    extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     headers = [
         (b"content-type", content_type.encode()),
@@ -350,6 +646,8 @@ async def _answer(
     ]
     if close:
         headers.append((b"connection", b"close"))
+    if extra:
+        headers += extra
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -358,27 +656,13 @@ async def _json(send: Send, status: int, payload: Any) -> None:
     await _answer(send, status, "application/json", orjson.dumps(payload))
 
 
-async def _drop(send: Send) -> None:
-    # ASGI has no "close without answering": promise a body and end the stream short, so the
-    # server closes the connection and the client sees it cut, as with a dropped connection.
-    await send(
-        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]}
-    )
-    await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
-def settings_from_file(path: str | os.PathLike[str]) -> MockConfig:
+def settings_from_file(path: str | os.PathLike[str]) -> Settings:
     """A mock configuration from a TOML file (parsed with the standard tomllib)."""
+    return read_settings_file(path)[0]
+
+
+def read_settings_file(path: str | os.PathLike[str]) -> tuple[Settings, ServerSettings]:
+    """The mock configuration and the ``[server]`` table of a TOML settings file."""
     import tomllib
     from pathlib import Path
 
@@ -393,7 +677,8 @@ def settings_from_file(path: str | os.PathLike[str]) -> MockConfig:
         msg = f"{file}: not valid TOML: {error}"
         raise ConfigError(msg) from None
     try:
-        return config_from_mapping(data, base_dir=file.resolve().parent)
+        server = server_settings(data.pop("server", {}))
+        return parse_settings(data, base_dir=file.resolve().parent), server
     except ConfigError as error:
         msg = f"{file}: {error}"
         raise ConfigError(msg) from None
@@ -403,8 +688,16 @@ def app_from_environment() -> MockApp:
     """The app for each server worker, built from the settings the CLI put in the
     environment (a worker process cannot be handed Python objects)."""
     settings = orjson.loads(os.environ.get(ENVIRONMENT_CONFIG, "{}"))
-    config = settings_from_file(settings["config"]) if settings.get("config") else MockConfig()
+    config = settings_from_file(settings["config"]) if settings.get("config") else Settings()
     overrides = settings.get("overrides", {})
     if overrides:
-        config = config.merged(**setting_changes(overrides))
-    return MockApp(FaceMock(config), admin_token=settings.get("admin_token"))
+        config = parse_settings(overrides, base=config)
+    mock = FaceMock(config)
+    if settings.get("listen"):
+        host, port = settings["listen"]
+        mock.own_addresses.add((str(host), int(port)))  # never fetch an image URL from here
+    return MockApp(
+        mock,
+        admin_token=settings.get("admin_token"),
+        settings=server_settings(settings.get("server", {})),
+    )
