@@ -4,15 +4,15 @@ Each picture is the local mock's answer drawn over the bundled public-domain por
 (``fixtures/images/astronaut.png``, NASA, see ``fixtures/images/README.md``): AILabTools
 Facial Landmarks (landmark201) and Face Analyzer Advanced (105 points), Ace Data Cloud (90
 points), Face++ Dense (975 points) and Face++ Detect (106 points), written to
-``docs/images/<operation>.png``.
+``docs/images/<operation>.png``; and Face++ Detect on ``fixtures/images/group.jpg``, three
+faces, written to ``docs/images/group.facepp.detect.png``.
 
 What is done to the portrait, and why:
 
 - the head is cut out (256x256 px) and enlarged twice, so that 975 points are tellable
   apart in a README;
-- the mock is told where the face is (``FACE``, measured by eye on the portrait): the mock
-  places landmarks from its templates fitted to a face box, it does not detect faces, and
-  left alone it would put the face wherever the picture's digest says;
+- nothing tells the mock where the faces are: it finds them with its detector and fits
+  every landmark template to each face's eyes, nose tip and mouth corners;
 - the result is stored as a 256-colour PNG whose palette keeps every landmark colour and
   the box colour exact, so each file stays well under 300 KB without shrinking the dots.
 
@@ -33,6 +33,7 @@ from face_contracts.mock import FaceMock
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTRAIT = ROOT / "fixtures" / "images" / "astronaut.png"
+GROUP = ROOT / "fixtures" / "images" / "group.jpg"
 OUT = ROOT / "docs" / "images"
 OPERATIONS = (
     "ailab.face_key_points",
@@ -41,11 +42,9 @@ OPERATIONS = (
     "facepp.thousandlandmark",
     "facepp.detect",
 )
+GROUP_PICTURE = "group.facepp.detect"  # docs/images/<this>.png: Face++ Detect on group.jpg
 HEAD = (96, 0, 352, 256)  # left, top, right, bottom of the head in the 512x512 portrait
 SCALE = 2
-# The face box in the enlarged picture: left, top, width, height. The templates' box runs
-# from the hairline to the chin and across the head outline (mocks/*.template.json).
-FACE = (154, 76, 204, 298)
 MAX_BYTES = 300_000
 
 
@@ -89,10 +88,12 @@ def indexed(picture: Image.Image) -> Image.Image:
 
 
 def render(operation: str) -> bytes:
-    """The PNG bytes of one README picture."""
-    mock = FaceMock()
-    mock.set_faces([FACE])
-    picture = indexed(draw(operation, portrait(), mock=mock))
+    """The PNG bytes of one README picture: ``operation`` on the enlarged portrait, or
+    GROUP_PICTURE (Face++ Detect on group.jpg)."""
+    if operation == GROUP_PICTURE:
+        picture = indexed(draw("facepp.detect", GROUP.read_bytes(), mock=FaceMock()))
+    else:
+        picture = indexed(draw(operation, portrait(), mock=FaceMock()))
     buffer = io.BytesIO()
     picture.save(buffer, "PNG", optimize=True)
     data = buffer.getvalue()
@@ -105,7 +106,7 @@ def render(operation: str) -> bytes:
 def main() -> None:
     """Write every picture to docs/images/."""
     OUT.mkdir(parents=True, exist_ok=True)
-    for operation in OPERATIONS:
+    for operation in (*OPERATIONS, GROUP_PICTURE):
         path = OUT / f"{operation}.png"
         path.write_bytes(render(operation))
         print(f"{path.relative_to(ROOT)}: {path.stat().st_size} bytes")

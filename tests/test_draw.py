@@ -19,9 +19,13 @@ from face_contracts.draw import (
     DrawError,
     Landmarks,
     draw,
+    faces_source,
     landmarks,
     mock_answer,
+    parse_face_box,
 )
+from face_contracts.faces import detector_status
+from face_contracts.images import encode_image
 from face_contracts.mock import FaceMock
 
 from .conftest import FIXTURES, ROOT, fixture_entries
@@ -137,15 +141,15 @@ def test_the_dense_set_draws_nine_groups_and_both_pupils(photo: bytes) -> None:
         ("facepp.thousandlandmark", 1),  # the vendor analyses the largest face only
     ],
 )
-def test_several_faces(operation: str, faces: int, photo: bytes) -> None:
-    mock = FaceMock()
-    mock.set_faces(3)
-    answer = mock_answer(operation, photo, mock=mock)
+def test_several_faces(operation: str, faces: int) -> None:
+    """The three faces of different sizes the detector finds in crowd.jpg."""
+    crowd = (ROOT / "fixtures" / "faces" / "crowd.jpg").read_bytes()
+    answer = mock_answer(operation, crowd)
     marks = landmarks(operation, answer)
     assert len(marks.faces) == faces
     assert all(face.point_count == EXPECTED[operation][1] for face in marks.faces)
-    picture = draw(operation, photo, answer)
-    assert_painted(picture, Image.open(io.BytesIO(photo)).convert("RGB"), marks)
+    picture = draw(operation, crowd, answer)
+    assert_painted(picture, Image.open(io.BytesIO(crowd)).convert("RGB"), marks)
 
 
 def test_landmark4_points_each_have_their_own_colour(photo: bytes) -> None:
@@ -227,7 +231,8 @@ def test_cli_draws_the_mock_answer_and_a_saved_response(tmp_path: Path, photo: b
     out = tmp_path / "dense.png"
     result = run("facepp.thousandlandmark", str(PHOTO), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"{out}: facepp.thousandlandmark drawn\n"
+    status = detector_status()
+    assert result.stdout == f"{out}: facepp.thousandlandmark drawn\nfaces: 1 found; {status.line}\n"
     with Image.open(out) as written:
         assert written.format == "PNG"
         assert written.convert("RGB").tobytes() == draw("facepp.thousandlandmark", photo).tobytes()
@@ -257,10 +262,88 @@ def test_cli_faces_option_sets_the_mock(tmp_path: Path) -> None:
         assert written.convert("RGB").tobytes() == expected.tobytes()
 
 
+def test_cli_face_box_option_places_the_faces_there(tmp_path: Path) -> None:
+    out = tmp_path / "boxes.png"
+    result = run(
+        "facepp.detect",
+        str(PHOTO),
+        "--out",
+        str(out),
+        "--face-box",
+        "10,20,120,140",
+        "--face-box",
+        "300,40,100,110",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == (
+        "faces: as given (--faces / --face-box); landmarks fitted to the boxes"
+    )
+    mock = FaceMock()
+    mock.set_faces([(10, 20, 120, 140), (300, 40, 100, 110)])
+    expected = draw("facepp.detect", PHOTO.read_bytes(), mock=mock)
+    with Image.open(out) as written:
+        assert written.convert("RGB").tobytes() == expected.tobytes()
+    boxes = [
+        face.box
+        for face in landmarks(
+            "facepp.detect", mock_answer("facepp.detect", PHOTO.read_bytes(), mock=mock)
+        ).faces
+    ]
+    assert boxes == [(10, 20, 120, 140), (300, 40, 100, 110)]
+
+
+def test_the_landmarks_sit_on_the_detected_face(photo: bytes) -> None:
+    """No box given: the mock finds her face; Face++'s eye centres land on her pupils
+    (measured by hand at (203, 101) and (246, 103), fixtures/faces/truth.json)."""
+    answer = mock_answer("facepp.detect", photo)
+    (face,) = answer["faces"]
+    left, right = face["landmark"]["left_eye_center"], face["landmark"]["right_eye_center"]
+    assert abs(left["x"] - 203) <= 6
+    assert abs(left["y"] - 101) <= 6
+    assert abs(right["x"] - 246) <= 6
+    assert abs(right["y"] - 103) <= 6
+
+
+def test_faces_source_names_where_the_faces_come_from(photo: bytes) -> None:
+    assert faces_source(photo, given=True).startswith("faces: as given")
+    drawn = encode_image("PNG", 200, 160, faces=((40, 30, 90, 100),))
+    assert faces_source(drawn) == (
+        "faces: declared by the picture (face-contracts:faces=), not detected"
+    )
+    assert faces_source(photo) == f"faces: 1 found; {detector_status().line}"
+
+
+@pytest.mark.parametrize(
+    ("text", "box"), [("1,2,3,4", (1, 2, 3, 4)), (" 10, 20 ,30,40", (10, 20, 30, 40))]
+)
+def test_face_box_text_is_read(text: str, box: tuple[int, int, int, int]) -> None:
+    assert parse_face_box(text) == box
+
+
+@pytest.mark.parametrize("text", ["1,2,3", "1,2,3,4,5", "a,b,c,d", "1,2,0,4", "-1,2,3,4", ""])
+def test_bad_face_box_text_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="--face-box"):
+        parse_face_box(text)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("facepp.nope", "{photo}", "--out", "{out}"), "unknown operation 'facepp.nope'"),
+        (("facepp.detect", "{photo}", "--face-box", "1,2,3", "--out", "{out}"), "--face-box"),
+        (
+            (
+                "facepp.detect",
+                "{photo}",
+                "--response",
+                "{valid}",
+                "--face-box",
+                "1,2,3,4",
+                "--out",
+                "{out}",
+            ),
+            "--face-box",
+        ),
         (("facepp.detect", "{missing}", "--out", "{out}"), "cannot read"),
         (("facepp.detect", "{text}", "--out", "{out}"), "not a picture Pillow can read"),
         (("facepp.detect", "{gif}", "--out", "{out}"), "IMAGE_ERROR_UNSUPPORTED_FORMAT"),

@@ -42,10 +42,11 @@ def _pixels(data: bytes) -> tuple[tuple[int, int], bytes]:
         "acedata.face_analyze",
         "facepp.thousandlandmark",
         "facepp.detect",
+        "group.facepp.detect",
     ],
 )
 def test_committed_picture_is_what_the_script_makes(script: ModuleType, operation: str) -> None:
-    assert operation in script.OPERATIONS
+    assert operation in (*script.OPERATIONS, script.GROUP_PICTURE)
     committed = (ROOT / "docs" / "images" / f"{operation}.png").read_bytes()
     assert len(committed) < 300_000
     fresh = script.render(operation)
@@ -59,9 +60,7 @@ def test_the_reduced_palette_keeps_the_drawn_colours_exact(script: ModuleType) -
     from face_contracts.draw import draw
     from face_contracts.mock import FaceMock
 
-    mock = FaceMock()
-    mock.set_faces([script.FACE])
-    drawn = draw("facepp.thousandlandmark", script.portrait(), mock=mock)
+    drawn = draw("facepp.thousandlandmark", script.portrait(), mock=FaceMock())
     stored = script.indexed(drawn).convert("RGB")
     exact = [BOX_COLOUR, *PALETTE]
     for x in range(0, drawn.width, 3):

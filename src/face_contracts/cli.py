@@ -251,6 +251,12 @@ def _build_parser() -> argparse.ArgumentParser:
     picture.add_argument(
         "--faces", type=int, metavar="N", help="the mock finds N faces (without --response)"
     )
+    picture.add_argument(
+        "--face-box",
+        action="append",
+        metavar="LEFT,TOP,WIDTH,HEIGHT",
+        help="a face the mock finds there instead of detecting (repeatable; without --response)",
+    )
     return parser
 
 
@@ -325,17 +331,25 @@ def _example(args: argparse.Namespace) -> int:
 
 
 def _draw(args: argparse.Namespace) -> int:
-    from face_contracts.draw import DrawError, draw
+    from face_contracts.draw import DrawError, draw, faces_source, parse_face_box
     from face_contracts.mock import FaceMock
 
     image = _read(args.image)
     response = None if args.response is None else _read(args.response)
     mock = FaceMock()
     if args.faces is not None:
-        if args.response is not None or args.faces < 0:
-            msg = "--faces is a count of at least 0, and only for the mock's answer"
+        if args.response is not None or args.faces < 0 or args.face_box:
+            msg = "--faces is a count of at least 0, for the mock's answer, not with --face-box"
             raise _UsageError(msg)
         mock.set_faces(args.faces)
+    if args.face_box:
+        if args.response is not None:
+            msg = "--face-box is only for the mock's answer, not with --response"
+            raise _UsageError(msg)
+        try:
+            mock.set_faces([parse_face_box(text) for text in args.face_box])
+        except ValueError as error:
+            raise _UsageError(str(error)) from None
     try:
         picture = draw(args.operation, image, response, mock=mock)
     except DrawError as error:
@@ -348,6 +362,8 @@ def _draw(args: argparse.Namespace) -> int:
         msg = f"{args.out}: cannot write: {error}"
         raise _UsageError(msg) from None
     print(f"{args.out}: {args.operation} drawn")
+    if response is None:
+        print(faces_source(image, given=args.faces is not None or bool(args.face_box)))
     return EXIT_OK
 
 

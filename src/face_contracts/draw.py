@@ -44,8 +44,10 @@ __all__ = [
     "Landmarks",
     "default_request",
     "draw",
+    "faces_source",
     "landmarks",
     "mock_answer",
+    "parse_face_box",
 ]
 
 Point = tuple[float, float]
@@ -550,6 +552,44 @@ def paint(image: Image.Image, marks: Landmarks) -> Image.Image:
     out.paste(picture, (0, 0))
     out.paste(panel, (picture.width, 0))
     return out
+
+
+def parse_face_box(text: str) -> tuple[int, int, int, int]:
+    """``LEFT,TOP,WIDTH,HEIGHT`` (whole pixels, width and height at least 1) as a box;
+    ValueError naming the mistake otherwise."""
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 4 or not all(part.isdigit() for part in parts):
+        msg = f"--face-box {text!r}: expected LEFT,TOP,WIDTH,HEIGHT in whole pixels"
+        raise ValueError(msg)
+    left, top, width, height = (int(part) for part in parts)
+    if width < 1 or height < 1:
+        msg = f"--face-box {text!r}: width and height must be at least 1"
+        raise ValueError(msg)
+    return left, top, width, height
+
+
+def faces_source(image_bytes: bytes, *, given: bool = False) -> str:
+    """One line saying where the drawn faces come from: set by the user (``given``),
+    declared by the picture, found by the detector (and how many), or placed by the
+    picture's digest because no detector is available here. Never silent about a
+    fallback."""
+    from face_contracts.faces import detector_status
+    from face_contracts.images import declared_faces
+
+    if given:
+        return "faces: as given (--faces / --face-box); landmarks fitted to the boxes"
+    if declared_faces(image_bytes) is not None:
+        return "faces: declared by the picture (face-contracts:faces=), not detected"
+    status = detector_status()
+    if not status.available:
+        return status.line
+    from face_contracts.faces import detect
+
+    found = detect(image_bytes)
+    if found.error is not None:
+        return f"faces: none ({found.error}); {status.line}"
+    count = len(found.faces)
+    return f"faces: {count} found; {status.line}"
 
 
 def draw(
