@@ -12,7 +12,7 @@ connections, 10 s, --latency). Targets (issue 5): face-contracts at least 40% of
 floor's requests per second, 5x WireMock, 100x Prism; issue 12: the limits cost little
 against the floor without them.
 
-    python benchmarks/bench_server.py [--write] [--only floor,face-contracts,wiremock,prism]
+    python benchmarks/bench_server.py [--write] [--rounds 3] [--only floor,floor-limited,...]
 
 Installs what is missing: wrk (apt-get), the two npm packages into benchmarks/.peers
 (git-ignored), uvicorn (pip). A peer that cannot be installed or started is reported in the
@@ -71,6 +71,7 @@ SERVERS = (
 COMMAND = "python benchmarks/bench_server.py --rounds 3 --write"
 TARGETS = {"floor": 0.40, "wiremock": 5.0, "prism": 100.0}
 WORKERS = [2]  # the face-contracts-workers row: serve --workers N; set from the command line
+LOAD = [0.0]  # the 1-minute load average when the run started (other work on the machine)
 
 
 def log(message: str) -> None:
@@ -514,7 +515,7 @@ def report(results: dict[str, Result], workload: Workload, args: argparse.Namesp
             if args.rounds > 1
             else ""
         )
-        + f". {today()}, {machine()}. "
+        + f". {today()}, {machine()}, load average {LOAD[0]:.1f} at the start. "
         f"Command: `{COMMAND}`.",
         "",
         "| server | work per request | req/s | p50 ms | p99 ms | non-2xx | face-contracts ÷ it |",
@@ -590,7 +591,7 @@ def ensure_readme_heading() -> None:
     if "<!-- server:start -->" not in text:
         text = (
             text.rstrip()
-            + "\n\n## Standalone server (issue 5)\n\n"
+            + "\n\n## Standalone server (issues 5 and 12)\n\n"
             + f"`{COMMAND.removesuffix(' --write')} --write`\n"
         )
         README.write_text(text, encoding="utf-8")
@@ -629,6 +630,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     WORKERS[0] = args.workers
+    LOAD[0] = os.getloadavg()[0]
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SERVERS))
     if unknown:

@@ -255,6 +255,7 @@ async def slow_clients(port: int, count: int, figures: Figures) -> None:
 # -- large pictures ------------------------------------------------------------------------
 
 LARGE_BYTES = 20 * 1024 * 1024 - 65536  # AILabTools face_analyzer_advanced: 20 MiB
+LOAD = [0.0]  # the 1-minute load average when the run started (other work on the machine)
 
 
 async def large_uploads(url: str, pid: int, count: int, figures: Figures) -> None:
@@ -377,6 +378,7 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=40, help="20 MiB uploads (40)")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
+    LOAD[0] = os.getloadavg()[0]
     figures = run(args.requests, args.connections, args.slow, args.large)
     rss_start, rss_end = figures.rss_start_kib / 1024, figures.rss_end_kib / 1024
     rate = figures.requests / figures.seconds
@@ -386,7 +388,7 @@ def main() -> None:
         f"{args.connections} --slow {args.slow} --large {args.large} --write"
     )
     lines = [
-        f"{today()}, {machine()}. Command: `{command}`.",
+        f"{today()}, {machine()}, load average {LOAD[0]:.1f} at the start. Command: `{command}`.",
         "",
         "| figure | value |",
         "|---|---:|",
