@@ -293,6 +293,8 @@ def detect(data: bytes | memoryview, digest: str | None = None) -> Detection:
 def _remember(key: str, detection: Detection) -> None:
     global _cache_used
     cost = _cost(detection)
+    if cost > _CACHE_BYTES:
+        return  # larger than the whole budget: kept by nobody rather than evicting everyone
     with _cache_lock:
         if key in _cache:
             return

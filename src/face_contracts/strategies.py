@@ -78,7 +78,9 @@ def images(
     """Real encoded pictures (Pillow): a format from ``formats``, sizes from ``width`` and
     ``height`` (default 64-480 px), padded to exactly ``byte_size`` bytes if given, with up to
     three simple faces drawn in them (or a uniform picture, which has no face, with
-    ``faces=False``)."""
+    ``faces=False``). A drawn face is no photograph, so each picture declares its faces in
+    its metadata (:func:`face_contracts.images.declared_faces`) and the mock reports exactly
+    those instead of running its detector."""
 
     @st.composite
     def build(draw: st.DrawFn) -> bytes:
@@ -127,9 +129,10 @@ def _picture(draw: st.DrawFn, operation: str, scene: Scene) -> tuple[str, bytes]
     formats = [f for f in (limits["formats"] if limits else ["JPEG"]) if f in IMAGE_FORMATS]
     image_format = draw(st.sampled_from(formats))
     boxes = tuple((f.left, f.top, f.width, f.height) for f in scene.faces)
+    poses = tuple((f.yaw, f.pitch, f.roll) for f in scene.faces)
     seed = draw(st.integers(0, 2**16))
     return image_format, encode_image(
-        image_format, scene.width, scene.height, seed=seed, faces=boxes
+        image_format, scene.width, scene.height, seed=seed, faces=boxes, poses=poses
     )
 
 
@@ -234,7 +237,10 @@ def _min_faces(operation: str) -> int:
 @st.composite
 def exchanges(draw: st.DrawFn, operation: str, *, max_faces: int = 4) -> Exchange:
     """A valid request and the success answer the vendor gives to it, from one scene: the
-    faces drawn into the request's picture are the faces in the answer."""
+    faces drawn into the request's picture are the faces in the answer, and the picture
+    declares them (boxes and poses), so the mock sent this request answers those faces too.
+    A request by image URL carries no picture: the mock answers the one registered for the
+    URL."""
     _check(operation, "response")
     scene = draw(_scene_for(operation, min_faces=_min_faces(operation), max_faces=max_faces))
     request = _request(draw, operation, scene)
