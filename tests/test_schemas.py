@@ -41,7 +41,7 @@ def test_schema_states_its_title_and_sources(schema_id: str) -> None:
 
 @pytest.mark.parametrize("schema_id", sorted(SCHEMAS))
 def test_every_reference_resolves(schema_id: str) -> None:
-    resolver = contracts()._registry.resolver(base_uri=schema_id)
+    resolver = contracts().registry.resolver(base_uri=schema_id)
     for ref in _refs(SCHEMAS[schema_id]):
         target = ref if not ref.startswith("#") else schema_id + ref
         resolved = resolver.lookup(target)
@@ -100,11 +100,10 @@ def test_every_image_operation_has_mock_limits() -> None:
 
 
 def test_every_invariant_is_documented() -> None:
-    from face_contracts._invariants import _RULES, _load_rules
+    from face_contracts._invariants import RULES
 
-    _load_rules()
     catalogue = (ROOT / "docs" / "invariants.md").read_text(encoding="utf-8")
-    names = {name for rules in _RULES.values() for name, _, _ in rules} - {"image"}
+    names = {name for rules in RULES.values() for name, _, _ in rules} - {"image"}
     names |= {
         f"image.{part}"
         for part in ("readable", "max_bytes", "decodable", "format", "min_pixels", "max_pixels")

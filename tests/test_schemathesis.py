@@ -17,7 +17,7 @@ from .test_server import serving
 HERE = Path(__file__).with_name("schemathesis")
 
 
-def test_schemathesis_finds_nothing() -> None:
+def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
     binary = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or shutil.which(
         "schemathesis"
     )
@@ -49,6 +49,7 @@ def test_schemathesis_finds_nothing() -> None:
             text=True,
             check=False,
             timeout=600,
+            cwd=tmp_path,  # whatever Schemathesis writes lands here, not in the repository
             env={**os.environ, "SCHEMATHESIS_HOOKS": "hooks", "PYTHONPATH": str(HERE)},
         )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

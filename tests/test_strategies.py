@@ -61,12 +61,23 @@ def _exchange_faces(exchange: object) -> int:
 
 
 def test_failing_property_shrinks_to_a_small_readable_case() -> None:
+    """A property failing on pictures with two faces shrinks to a case a person can read:
+    few faces in a small picture. Asserted as bounds on the shrunk case, not as the exact
+    size Hypothesis reaches (how far it shrinks is its business); derandomized and without
+    an example database, so every run sees the same search."""
     from hypothesis import find
 
-    found = find(exchanges("facepp.detect"), lambda exchange: _exchange_faces(exchange) >= 2)
-    assert len(found.body["faces"]) == 2
-    assert found.scene.width == found.scene.height == 100  # the smallest picture the limits allow
-    assert all(face.width <= 64 for face in found.scene.faces)
+    found = find(
+        exchanges("facepp.detect"),
+        lambda exchange: _exchange_faces(exchange) >= 2,
+        settings=settings(database=None, derandomize=True),
+    )
+    faces = found.scene.faces
+    assert len(found.body["faces"]) == len(faces)
+    assert 2 <= len(faces) <= 3
+    # Unshrunk pictures are 100 to 480 px a side; a shrunk one stays near the bottom.
+    assert found.scene.width <= 200
+    assert found.scene.height <= 200
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)

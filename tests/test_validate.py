@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import face_contracts
 from face_contracts import (
@@ -10,10 +12,12 @@ from face_contracts import (
     Failure,
     UnknownKindError,
     UnknownOperationError,
+    operations,
     validate,
 )
 from face_contracts.validation import pointer
 
+KINDS = ("request", "response", "error")
 EMPTY_FACE = {"request_id": "1,abc", "time_used": 5, "face": {}}
 
 
@@ -104,3 +108,298 @@ def test_status_rule_runs_only_with_a_status() -> None:
     assert validate("facepp.thousandlandmark", "error", error, status=401).valid
     report = validate("facepp.thousandlandmark", "error", error, status=400)
     assert report.rules() == {("error.status", "/error_message")}
+
+
+# --- one judge: the compiled JSON Schema validator --------------------------------------------
+
+ACE_ERROR = {
+    "success": False,
+    "error": {"code": "api_error", "message": "Face detection failed."},
+    "trace_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+}
+
+
+def test_a_trailing_newline_does_not_satisfy_an_anchored_pattern() -> None:
+    import orjson
+
+    document = {**ACE_ERROR, "trace_id": ACE_ERROR["trace_id"] + "\n"}
+    assert validate("acedata.face_analyze", "error", ACE_ERROR).valid
+    for form in (document, orjson.dumps(document), orjson.dumps(document).decode()):
+        report = validate("acedata.face_analyze", "error", form)
+        assert report.rules() == {("pattern", "/trace_id")}, str(report)
+
+
+def _anchored_patterns() -> list[tuple[str, str]]:
+    """(location, pattern) of every pattern in the shipped schemas that ends with ``$``."""
+    from face_contracts.contracts import contracts
+
+    found = []
+
+    def walk(node: object, where: list[str | int], schema_id: str) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str) and node["pattern"].endswith("$"):
+                found.append((f"{schema_id}#{pointer(where)}", node["pattern"]))
+            for key, value in node.items():
+                walk(value, [*where, key], schema_id)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, [*where, index], schema_id)
+
+    for schema_id, schema in contracts().schemas.items():
+        walk(schema, [], schema_id)
+    return found
+
+
+@pytest.mark.parametrize(("location", "pattern"), _anchored_patterns())
+def test_every_anchored_pattern_ends_at_the_end_of_the_value(location: str, pattern: str) -> None:
+    """ECMA-262 ``$`` (what JSON Schema means) matches only at the end of the string;
+    Python's also before a final newline. The judge must read the schemas the ECMA way: a
+    value, and the value with a newline appended, are accepted exactly when the pattern
+    matches them with Python's end-of-string anchor ``\\Z`` in place of ``$``."""
+    import re
+
+    import jsonschema_rs
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    judge = jsonschema_rs.validator_for({"pattern": pattern})  # as contracts() compiles it
+    end_anchored = re.compile(pattern.removesuffix("$") + r"\Z")
+
+    @given(st.from_regex(pattern, fullmatch=True))
+    def check(value: str) -> None:
+        for candidate in (value, value + "\n"):
+            assert judge.is_valid(candidate) == bool(end_anchored.search(candidate)), candidate
+
+    check()
+
+
+def test_failures_are_read_from_the_validator_structured_errors() -> None:
+    """Keys with quotes, slashes and tildes: pointers escape them, messages quote them."""
+    odd = "it's a/b~c"
+    report = validate("facepp.thousandlandmark", "response", {**EMPTY_FACE, odd: 1})
+    assert report.failures == (
+        Failure(
+            "/it's a~1b~0c",
+            "additionalProperties",
+            f"key {odd!r} is not allowed here",
+            "urn:face-contracts:facepp.thousandlandmark:response#/additionalProperties",
+        ),
+    )
+    report = validate("facepp.thousandlandmark", "response", {"time_used": 1, "face": {}})
+    assert report.failures[0].schema_path == (
+        "urn:face-contracts:facepp.thousandlandmark:response#/required"
+    )
+
+
+FACEPP_BODY = {"api_key": "k", "api_secret": "s", "return_landmark": "all"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "document", "expected"),
+    [
+        (
+            "request",
+            {"body": FACEPP_BODY},
+            Failure(
+                "/body",
+                "anyOf",
+                "one of face_token, image_file, image_base64, image_url is required",
+            ),
+        ),
+        (
+            "request",
+            {"body": {**FACEPP_BODY, "image_file": {}}},
+            Failure("/body/image_file", "oneOf", "one of base64, path is required"),
+        ),
+        (
+            "request",
+            {"body": {**FACEPP_BODY, "image_file": {"base64": "", "path": "a.jpg"}}},
+            Failure("/body/image_file", "oneOf", "exactly one of base64, path is allowed"),
+        ),
+        (
+            "response",
+            {
+                **EMPTY_FACE,
+                "face": {"face_rectangle": {"top": 1, "left": 1, "width": 1, "height": 1}},
+            },
+            Failure(
+                "/face",
+                "dependentRequired",
+                "key 'landmark' is required when 'face_rectangle' is present",
+            ),
+        ),
+        (
+            "request",
+            {"headers": {"X-Up": "1"}, "body": {**FACEPP_BODY, "face_token": "t"}},
+            Failure(
+                "/headers/X-Up",
+                "propertyNames",
+                "key 'X-Up' is not an allowed name: "
+                """"X-Up" does not match "^[a-z0-9!#$%&'*+.^_`|~-]+$\"""",
+            ),
+        ),
+    ],
+    ids=["anyOf-required", "oneOf-none", "oneOf-both", "dependentRequired", "propertyNames"],
+)
+def test_keyword_failures_explain_themselves(
+    kind: str, document: object, expected: Failure
+) -> None:
+    report = validate("facepp.thousandlandmark", kind, document)
+    schema_failures = [failure for failure in report.failures if failure.schema_path]
+    assert [(f.pointer, f.rule, f.message) for f in schema_failures] == [
+        (expected.pointer, expected.rule, expected.message)
+    ], str(report)
+
+
+def test_alternatives_report_the_branch_the_value_was_meant_for() -> None:
+    error = {"time_used": 1, "request_id": "1,a", "error_message": "NOPE"}
+    report = validate("facepp.thousandlandmark", "error", error)
+    assert report.rules() == {("pattern", "/error_message")}, str(report)
+    report = validate("facepp.thousandlandmark", "error", {"time_used": 1, "request_id": "1,a"})
+    assert report.rules() == {("required", "/error_message")}, str(report)
+
+
+def test_a_long_value_is_summarised_in_the_message() -> None:
+    document = {**EMPTY_FACE, "time_used": ["x"] * 100}
+    (failure,) = validate("facepp.thousandlandmark", "response", document).failures
+    assert failure.message == 'an array of 100 items is not of type "integer"'
+
+
+# --- context -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_context", "error", "says"),
+    [
+        ({"return_landmark": "all"}, ValueError, "keys 'return_landmark' (a bare body?"),
+        ({"headers": {}}, ValueError, "keys 'headers'"),
+        ({"body": "return_landmark=all"}, ValueError, "its 'body' is a str, not a mapping"),
+        ({"headers": [], "body": {}}, ValueError, "its 'headers' is a list, not a mapping"),
+        ("return_landmark=all", TypeError, "got str"),
+        ([{"body": {}}], TypeError, "got list"),
+    ],
+)
+def test_a_request_context_that_is_not_a_request_document_is_an_error(
+    request_context: object, error: type[Exception], says: str
+) -> None:
+    from face_contracts.errors import FaceContractsError, NotARequestDocumentError
+
+    with pytest.raises(error, match=r"request= must be a request document \{'headers'") as raised:
+        validate(
+            "facepp.thousandlandmark",
+            "response",
+            EMPTY_FACE,
+            request=request_context,  # type: ignore[arg-type]
+        )
+    assert isinstance(raised.value, NotARequestDocumentError | FaceContractsError)
+    assert says in str(raised.value)
+
+
+def test_a_request_document_without_headers_is_a_request_document() -> None:
+    answer = {**EMPTY_FACE, "face": {}}
+    assert validate(
+        "facepp.thousandlandmark", "response", answer, request={"body": {"return_landmark": "all"}}
+    ).valid
+
+
+def test_a_rule_that_crashes_on_a_document_its_schema_accepts_surfaces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from face_contracts._invariants import RULES
+
+    def crashes(document: object, context: object) -> list[tuple[str, str]]:
+        return [("", str(document["no such key"]))]  # type: ignore[index]
+
+    target = ("facepp.thousandlandmark", "response")
+    monkeypatch.setitem(
+        RULES, target, [*RULES.get(target, []), ("test.crashes", crashes, frozenset())]
+    )
+    with pytest.raises(KeyError) as raised:
+        validate("facepp.thousandlandmark", "response", EMPTY_FACE)
+    assert any("'test.crashes'" in note for note in raised.value.__notes__)
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+
+def test_importing_validation_loads_neither_the_mock_engine_nor_hypothesis_nor_pillow() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, face_contracts.validation\n"
+        "heavy = ('hypothesis', 'face_contracts.mock', 'PIL', 'jsonschema', 'msgspec')\n"
+        "print(' '.join(name for name in heavy if name in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+# --- bad input gets a verdict -------------------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+# The request body fields the response rules read.
+_OPTIONS = (
+    "return_landmark",
+    "return_attributes",
+    "calculate_all",
+    "face_rectangle",
+    "face_field",
+    "max_face_num",
+    "mode",
+    "face_model_version",
+)
+
+
+def _paths(document: object, where: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    found = [where]
+    if isinstance(document, dict):
+        for key, value in document.items():
+            found += _paths(value, (*where, key))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            found += _paths(value, (*where, index))
+    return found
+
+
+def _replaced(document: object, path: tuple[str | int, ...], value: object) -> object:
+    if not path:
+        return value
+    copy = dict(document) if isinstance(document, dict) else list(document)  # type: ignore[call-overload]
+    copy[path[0]] = _replaced(copy[path[0]], path[1:], value)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("operation", "kind"), [(op.id, kind) for op in operations() for kind in KINDS]
+)
+def test_a_document_broken_anywhere_gets_a_verdict_not_a_traceback(
+    operation: str, kind: str
+) -> None:
+    """Every rule reads defensively: no part of a document, and no request option, replaced
+    by any JSON value makes validate raise (a rule that raises is a bug, and surfaces)."""
+    from face_contracts.strategies import documents
+
+    requests = st.none() | st.fixed_dictionaries(
+        {"body": st.dictionaries(st.sampled_from(_OPTIONS), _JSON | st.text(max_size=12))}
+    )
+
+    @given(st.data())
+    def check(data: st.DataObject) -> None:
+        valid = data.draw(documents(operation, kind), label="valid")
+        path = data.draw(st.sampled_from(_paths(valid)), label="path")
+        document = _replaced(valid, path, data.draw(_JSON, label="value"))
+        request = data.draw(requests, label="request")
+        status = data.draw(st.none() | st.sampled_from([200, 400, 401, 403, 413, 500]))
+        report = validate(operation, kind, document, request=request, status=status)
+        assert isinstance(report.valid, bool)
+
+    check()

@@ -12,13 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from face_contracts.contracts import KINDS, Operation, operations
-    from face_contracts.errors import (
-        ContractViolationError,
-        FaceContractsError,
-        UnknownKindError,
-        UnknownOperationError,
-    )
-    from face_contracts.validation import Failure, Report, validate
+    from face_contracts.errors import FaceContractsError, UnknownKindError, UnknownOperationError
+    from face_contracts.validation import ContractViolationError, Failure, Report, validate
 
 __all__ = [
     "KINDS",
@@ -37,7 +32,7 @@ _HOMES = {
     "KINDS": "face_contracts.contracts",
     "Operation": "face_contracts.contracts",
     "operations": "face_contracts.contracts",
-    "ContractViolationError": "face_contracts.errors",
+    "ContractViolationError": "face_contracts.validation",
     "FaceContractsError": "face_contracts.errors",
     "UnknownKindError": "face_contracts.errors",
     "UnknownOperationError": "face_contracts.errors",

@@ -1,8 +1,9 @@
 """The contract, loaded once: operations, schemas and mock data from the shipped files.
 
-``schemas/`` is crawled into one :mod:`referencing` registry (the reference validator,
-``jsonschema``) and one ``jsonschema_rs`` registry (the compiled fast path). Both see the
-same files, so a schema change reaches every consumer.
+``schemas/`` is read into one :mod:`referencing` registry (where ``$ref`` is resolved for
+readers of the schemas: generation, renderers, OpenAPI) and one ``jsonschema_rs`` registry
+(the compiled validators, the only judge of validity). Both see the same files, so a schema
+change reaches every consumer.
 """
 
 from __future__ import annotations
@@ -11,20 +12,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-import jsonschema
 import jsonschema_rs
 import referencing
 from referencing.jsonschema import DRAFT202012
 
-from face_contracts._msgspec_compiler import NotCompilableError, compile_decoder
 from face_contracts._resources import data_dir, load_json
 from face_contracts.errors import UnknownKindError, UnknownOperationError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
-
-    import msgspec
 
 __all__ = ["KINDS", "Contracts", "Kind", "Operation", "contracts", "operations"]
 
@@ -68,28 +65,21 @@ class Operation:
         )
 
 
-@dataclass(frozen=True)
-class _CompiledSchema:
-    # Three validators, fastest first. ``decoder`` (msgspec, compiled from the schema)
-    # reads raw bytes and validates in one pass; when it accepts, the document is valid.
-    # It is None for schemas it cannot express exactly. ``fast`` (jsonschema_rs) answers
-    # valid/invalid for parsed documents. ``reference`` (jsonschema) names every failure.
-    decoder: msgspec.json.Decoder[Any] | None
-    fast: Any
-    reference: jsonschema.protocols.Validator
-
-
 @dataclass
 class Contracts:
-    """Everything loaded from ``schemas/`` and ``mocks/``."""
+    """Everything loaded from ``schemas/`` and ``mocks/``.
+
+    ``registry`` holds every schema by ``$id`` for resolving references
+    (``registry.resolver(base_uri=...).lookup(ref)``).
+    """
 
     schemas: dict[str, dict[str, Any]]
     schema_files: dict[str, Path]
     operations: dict[str, Operation]
     mock_data: dict[str, dict[str, Any]]
-    _registry: referencing.Registry[Any] = field(repr=False)
-    _fast_registry: Any = field(repr=False)
-    _compiled: dict[str, _CompiledSchema] = field(default_factory=dict, repr=False)
+    registry: referencing.Registry[Any] = field(repr=False)
+    _validator_registry: jsonschema_rs.Registry = field(repr=False)
+    _validators: dict[str, jsonschema_rs.Validator] = field(default_factory=dict, repr=False)
 
     def operation(self, operation_id: str) -> Operation:
         """The operation with this id, or :class:`UnknownOperationError`."""
@@ -98,25 +88,25 @@ class Contracts:
         except KeyError:
             raise UnknownOperationError(operation_id, tuple(self.operations)) from None
 
-    def compiled(self, schema_id: str) -> _CompiledSchema:
-        """Both validators for one schema, built on first use and kept."""
-        compiled = self._compiled.get(schema_id)
-        if compiled is None:
-            schema = self.schemas[schema_id]
-            resolver = self._registry.resolver()
-            try:
-                decoder: msgspec.json.Decoder[Any] | None = compile_decoder(
-                    schema, lambda ref: cast("dict[str, Any]", resolver.lookup(ref).contents)
-                )
-            except NotCompilableError:
-                decoder = None
-            compiled = _CompiledSchema(
-                decoder=decoder,
-                fast=jsonschema_rs.validator_for(schema, registry=self._fast_registry),
-                reference=jsonschema.Draft202012Validator(schema, registry=self._registry),
+    def validator(self, schema_id: str) -> jsonschema_rs.Validator:
+        """The compiled validator of one schema (``jsonschema_rs``), built on first use."""
+        validator = self._validators.get(schema_id)
+        if validator is None:
+            validator = jsonschema_rs.validator_for(
+                self.schemas[schema_id], registry=self._validator_registry
             )
-            self._compiled[schema_id] = compiled
-        return compiled
+            self._validators[schema_id] = validator
+        return validator
+
+    def validator_at(self, ref: str) -> jsonschema_rs.Validator:
+        """The compiled validator of the subschema a ``$ref`` names (``<$id>#/pointer``)."""
+        validator = self._validators.get(ref)
+        if validator is None:
+            validator = jsonschema_rs.validator_for(
+                {"$ref": ref}, registry=self._validator_registry
+            )
+            self._validators[ref] = validator
+        return validator
 
 
 def _load() -> Contracts:
@@ -138,7 +128,6 @@ def _load() -> Contracts:
     registry: referencing.Registry[Any] = referencing.Registry().with_resources(
         (schema_id, DRAFT202012.create_resource(schema)) for schema_id, schema in schemas.items()
     )
-    fast_registry = jsonschema_rs.Registry(list(schemas.items()))
     manifest = cast("dict[str, Any]", load_json(root / "operations.json"))
     operations = {
         raw["id"]: Operation(
@@ -168,8 +157,8 @@ def _load() -> Contracts:
         schema_files=schema_files,
         operations=operations,
         mock_data=mock_data,
-        _registry=registry.crawl(),
-        _fast_registry=fast_registry,
+        registry=registry.crawl(),
+        _validator_registry=jsonschema_rs.Registry(list(schemas.items())),
     )
 
 

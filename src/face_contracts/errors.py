@@ -1,15 +1,15 @@
-"""Exceptions raised by face-contracts. Every one derives from :class:`FaceContractsError`."""
+"""Exceptions raised by face-contracts. Every one derives from :class:`FaceContractsError`.
+
+:class:`~face_contracts.ContractViolationError` carries a :class:`~face_contracts.Report`
+and lives with it (``face_contracts.validation``), so that this module imports nothing of
+the package and everything may import it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from face_contracts.validation import Report
-
 __all__ = [
-    "ContractViolationError",
     "FaceContractsError",
+    "NotARequestDocumentError",
     "UnknownKindError",
     "UnknownOperationError",
 ]
@@ -43,9 +43,9 @@ class UnknownKindError(FaceContractsError, KeyError):
         return f"unknown kind {self.kind!r}; known: {', '.join(self.known)}"
 
 
-class ContractViolationError(FaceContractsError, AssertionError):
-    """A document broke its contract. Carries the :class:`Report` with every failure."""
+class NotARequestDocumentError(FaceContractsError, TypeError, ValueError):
+    """The ``request=`` context of ``validate`` is not a request document ``{headers, body}``.
 
-    def __init__(self, report: Report) -> None:
-        self.report = report
-        super().__init__(str(report))
+    A ``TypeError`` (the value is not a mapping) and a ``ValueError`` (a mapping of the
+    wrong shape, such as a bare request body) alike, so either may be caught.
+    """

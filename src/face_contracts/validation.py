@@ -1,94 +1,31 @@
 """``validate``: one verdict for a document, from its schema and the invariants.
 
-The compiled ``jsonschema_rs`` validator answers "valid?" on the hot path. Only when it
-says no does the reference ``jsonschema`` validator run, to name every failure with its
-JSON pointer and keyword. Invariants (rules JSON Schema cannot express) always run and
-report in the same form.
+One judge decides validity: the schema's compiled ``jsonschema_rs`` validator, on the
+document parsed by ``orjson``. When it says no, its errors (instance path, keyword and the
+keyword's own data: the missing key, the unexpected keys, the failing branches) become
+failures that point at the offending key. Invariants (rules JSON Schema cannot express)
+always run and report in the same form.
 """
 
 from __future__ import annotations
 
-import ast
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import msgspec
+import jsonschema_rs
 import orjson
 
 from face_contracts._invariants import Context, applicable_rules, run_invariants
+from face_contracts._report import ContractViolationError, Failure, Report, pointer
 from face_contracts.contracts import contracts
-from face_contracts.errors import ContractViolationError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping
 
-    from jsonschema import ValidationError
+__all__ = ["ContractViolationError", "Failure", "Report", "pointer", "validate"]
 
-__all__ = ["Failure", "Report", "pointer", "validate"]
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """One broken rule.
-
-    ``pointer`` is the RFC 6901 JSON pointer of the offending value ("" is the whole
-    document; for a missing key, the pointer of where that key should be). ``rule`` is the
-    JSON Schema keyword (``required``, ``additionalProperties``, ``type``...) or the name of
-    an invariant (``face_num.matches_face_list``...). ``schema_path`` locates the rule in
-    its schema file, for schema failures.
-    """
-
-    pointer: str
-    rule: str
-    message: str
-    schema_path: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.pointer or '(document)'}: {self.message} [{self.rule}]"
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """The verdict on one document: valid when it has no failures."""
-
-    operation: str
-    kind: str
-    failures: tuple[Failure, ...]
-    variant: str | None = None
-
-    @property
-    def valid(self) -> bool:
-        """True when no rule is broken."""
-        return not self.failures
-
-    def __bool__(self) -> bool:
-        return self.valid
-
-    def rules(self) -> set[tuple[str, str]]:
-        """The ``(rule, pointer)`` pairs that failed."""
-        return {(failure.rule, failure.pointer) for failure in self.failures}
-
-    def raise_for_failures(self) -> None:
-        """Raise :class:`ContractViolationError` if the document is invalid."""
-        if self.failures:
-            raise ContractViolationError(self)
-
-    def __str__(self) -> str:
-        name = self.operation + (
-            f" {self.kind}" if not self.variant else f" {self.kind}:{self.variant}"
-        )
-        if not self.failures:
-            return f"{name}: valid"
-        lines = [f"{name}: invalid ({len(self.failures)} failure{'s' * (len(self.failures) != 1)})"]
-        lines.extend(f"  {failure}" for failure in self.failures)
-        return "\n".join(lines)
-
-
-def pointer(parts: Sequence[str | int]) -> str:
-    """Build an RFC 6901 JSON pointer from path parts."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+_Kind = jsonschema_rs.ValidationErrorKind
+_QUOTE_LIMIT = 120  # characters of a quoted array or object kept in a message
 
 
 def validate(
@@ -109,122 +46,144 @@ def validate(
     ``response`` or ``error``; ``variant`` picks a documented alternative shape.
 
     Optional context enables the rules that need it: ``request`` (the request document
-    that produced a response: groups asked, face_field gating, max_face_num), ``status``
-    (the HTTP status the document came with) and ``base_dir`` (where relative image
-    ``path`` entries of a request document resolve; default: the working directory).
+    ``{"headers": ..., "body": ...}`` that produced a response: groups asked, face_field
+    gating, max_face_num; anything else raises :class:`NotARequestDocumentError`),
+    ``status`` (the HTTP status the document came with) and ``base_dir`` (where relative
+    image ``path`` entries of a request document resolve; default: the working directory).
     """
     loaded = contracts()
     op = loaded.operation(operation)
-    schema_id = op.schema_id(kind, variant)
-    compiled = loaded.compiled(schema_id)
-
+    validator = loaded.validator(op.schema_id(kind, variant))
     context = Context(op, request, status, Path(base_dir) if base_dir is not None else None)
     rules = applicable_rules(op.id, kind, context)
+
+    instance: Any = document  # a parsed JSON value, as documented
     if isinstance(document, bytes | bytearray | memoryview | str):
-        raw = document.encode() if isinstance(document, str) else bytes(document)
-        if compiled.decoder is not None and _decodes(compiled.decoder, raw):
-            # Valid under the schema, read straight from bytes; parse again only if a
-            # rule needs to look at the document.
-            if not rules:
-                return Report(op.id, kind, (), variant)
-            return Report(
-                op.id, kind, tuple(run_invariants(rules, orjson.loads(raw), context)), variant
-            )
         try:
-            instance: Any = orjson.loads(raw)
+            instance = orjson.loads(document)
         except orjson.JSONDecodeError as error:
             if not op.accepts_text(kind):
                 return Report(
                     op.id, kind, (Failure("", "json", f"not valid JSON: {error}"),), variant
                 )
+            raw = document.encode() if isinstance(document, str) else bytes(document)
             instance = raw.decode("utf-8", errors="replace")
-    else:
-        instance = document  # a parsed JSON value, as documented
 
-    if compiled.fast.is_valid(instance):
-        schema_failures: list[Failure] = []
-    else:
-        schema_failures = list(_schema_failures(compiled.reference.iter_errors(instance)))
+    # One pass: on a valid document iter_errors costs what is_valid does.
+    schema_failures = _schema_failures(validator.iter_errors(instance))
     return Report(
         op.id, kind, tuple(schema_failures + run_invariants(rules, instance, context)), variant
     )
 
 
-def _decodes(decoder: msgspec.json.Decoder[Any], raw: bytes) -> bool:
-    try:
-        decoder.decode(raw)
-    except msgspec.DecodeError:  # ValidationError is a DecodeError
-        return False
-    return True
+def _schema_failures(errors: Iterable[jsonschema_rs.ValidationError]) -> list[Failure]:
+    ordered = sorted(errors, key=lambda e: ([str(part) for part in e.instance_path], _rule(e)))
+    return [failure for error in ordered for failure in _explain(error)]
 
 
-def _schema_path(error: ValidationError) -> str:
-    return "#/" + "/".join(str(part) for part in error.absolute_schema_path)
+def _rule(error: jsonschema_rs.ValidationError) -> str:
+    """The keyword that failed. ``dependentRequired`` reports as a missing key (kind
+    ``required``); its schema path names the keyword."""
+    if error.schema_path and error.schema_path[-1] == "dependentRequired":
+        return "dependentRequired"
+    return error.kind.name
 
 
-def _schema_failures(errors: Iterator[ValidationError]) -> Iterator[Failure]:
-    for error in sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), str(e.validator))):
-        yield from _explain(error)
+def _location(error: jsonschema_rs.ValidationError) -> str:
+    """Where the failing keyword is written: its schema's ``$id``, ``#`` and pointer."""
+    schema_id = (error.absolute_keyword_location or "").partition("#")[0]
+    return f"{schema_id}#{pointer(error.schema_path)}"
 
 
-def _explain(error: ValidationError) -> Iterator[Failure]:
-    """Turn one jsonschema error into failures that point at the offending key."""
-    where = list(error.absolute_path)
-    rule = str(error.validator)
-    if rule == "required":
-        missing = ast.literal_eval(error.message.removesuffix(" is a required property"))
+def _message(error: jsonschema_rs.ValidationError) -> str:
+    """The validator's message, with a long value it quotes in full (a picture's base64, a
+    list of 200 points) summarised by its size."""
+    instance = error.instance
+    if isinstance(instance, str | list | dict):
+        try:
+            quoted = orjson.dumps(instance).decode()
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits: keep the message whole
+            return error.message
+        if len(quoted) > _QUOTE_LIMIT and error.message.startswith(quoted):
+            if isinstance(instance, str):
+                size = f"a string of {len(instance)} characters"
+            elif isinstance(instance, list):
+                size = f"an array of {len(instance)} items"
+            else:
+                size = f"an object with {len(instance)} keys"
+            return size + error.message[len(quoted) :]
+    return error.message
+
+
+def _keyword_value(error: jsonschema_rs.ValidationError) -> Any:
+    """The value of the failing keyword in its schema, found through the registry."""
+    return contracts().registry.resolver().lookup(_location(error)).contents
+
+
+def _explain(error: jsonschema_rs.ValidationError) -> Iterator[Failure]:
+    """Turn one validator error into failures that point at the offending key."""
+    where = list(error.instance_path)
+    rule, kind = _rule(error), error.kind
+    if isinstance(kind, _Kind.Required) and rule == "required":
         yield Failure(
-            pointer([*where, missing]),
+            pointer([*where, kind.property]),
             rule,
-            f"required key {missing!r} is missing",
-            _schema_path(error),
+            f"required key {kind.property!r} is missing",
+            _location(error),
         )
-    elif rule == "additionalProperties" and isinstance(error.instance, dict):
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        known = schema.get("properties", {})
-        patterns = schema.get("patternProperties", {})
-
-        for key in error.instance:
-            if key in known or any(re.search(p, key) for p in patterns):
-                continue
-            yield Failure(
-                pointer([*where, key]),
-                rule,
-                f"key {key!r} is not allowed here",
-                _schema_path(error),
-            )
-    elif rule in {"anyOf", "oneOf"} and error.context:
-        yield from _explain_alternatives(error)
-    else:
-        yield Failure(pointer(where), rule, error.message, _schema_path(error))
-
-
-def _explain_alternatives(error: ValidationError) -> Iterator[Failure]:
-    """Report the branch the instance was meant for, or say which keys would satisfy it."""
-    branches: dict[int, list[ValidationError]] = {}
-    for sub in error.context or ():
-        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
-    subschemas = error.validator_value if isinstance(error.validator_value, list) else []
-    if subschemas and all(set(branch) == {"required"} for branch in subschemas):
-        options = [" + ".join(branch["required"]) for branch in subschemas]
-        if error.validator == "oneOf" and len(branches) < len(subschemas):
-            message = f"exactly one of {', '.join(options)} is allowed"
-        else:
-            message = f"one of {', '.join(options)} is required"
+    elif isinstance(kind, _Kind.Required):  # dependentRequired: reported on the object
+        present = error.instance if isinstance(error.instance, dict) else {}
+        triggers = [
+            name
+            for name, needs in _keyword_value(error).items()
+            if name in present and kind.property in needs
+        ]
+        because = f" when {' or '.join(map(repr, triggers))} is present" if triggers else ""
         yield Failure(
-            pointer(list(error.absolute_path)), str(error.validator), message, _schema_path(error)
+            pointer(where), rule, f"key {kind.property!r} is required{because}", _location(error)
         )
+    elif isinstance(kind, _Kind.AdditionalProperties):
+        for key in kind.unexpected:
+            yield Failure(
+                pointer([*where, key]), rule, f"key {key!r} is not allowed here", _location(error)
+            )
+    elif isinstance(kind, _Kind.PropertyNames):
+        name = kind.error.instance
+        yield Failure(
+            pointer([*where, str(name)]),
+            rule,
+            f"key {name!r} is not an allowed name: {kind.error.message}",
+            _location(error),
+        )
+    elif isinstance(kind, _Kind.AnyOf | _Kind.OneOfNotValid | _Kind.OneOfMultipleValid):
+        yield from _explain_alternatives(error, kind.context)
+    else:
+        yield Failure(pointer(where), rule, _message(error), _location(error))
+
+
+def _explain_alternatives(
+    error: jsonschema_rs.ValidationError, branches: list[list[jsonschema_rs.ValidationError]]
+) -> Iterator[Failure]:
+    """Report the branch the instance was meant for, or say which keys would satisfy it."""
+    rule, root = _rule(error), list(error.instance_path)
+    subschemas = _keyword_value(error)
+    if all(isinstance(branch, dict) and set(branch) == {"required"} for branch in subschemas):
+        options = ", ".join(" + ".join(branch["required"]) for branch in subschemas)
+        if isinstance(error.kind, _Kind.OneOfMultipleValid):
+            message = f"exactly one of {options} is allowed"
+        else:
+            message = f"one of {options} is required"
+        yield Failure(pointer(root), rule, message, _location(error))
         return
-    root = list(error.absolute_path)
     # A branch whose own "type" check failed at this very spot was not meant for this value.
     fitting = [
         errors
-        for errors in branches.values()
-        if not any(list(e.absolute_path) == root and e.validator == "type" for e in errors)
+        for errors in branches
+        if errors
+        and not any(list(e.instance_path) == root and e.kind.name == "type" for e in errors)
     ]
-    if len(fitting) == 1 or (fitting and len(branches) == len(subschemas)):
-        best = min(fitting, key=len)
-        for sub in sorted(best, key=lambda e: list(map(str, e.absolute_path))):
-            yield from _explain(sub)
+    if fitting and not isinstance(error.kind, _Kind.OneOfMultipleValid):
+        closest: list[jsonschema_rs.ValidationError] = min(fitting, key=len)
+        yield from _schema_failures(closest)
         return
-    yield Failure(pointer(root), str(error.validator), error.message, _schema_path(error))
+    yield Failure(pointer(root), rule, _message(error), _location(error))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from face_contracts._invariants import invariant
+from face_contracts._invariants._registry import at, invariant
 from face_contracts.contracts import contracts
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator
 
-    from face_contracts._invariants import Context
+    from face_contracts._invariants._registry import Context
 
 __all__ = ["requested"]
 
@@ -26,7 +26,7 @@ def requested(context: Context, field: str) -> Any:
     """
     if context.request is None:
         return None
-    body: Mapping[str, Any] = context.request["body"]
+    body = context.request_body
     if field in body:
         return body[field]
     return contracts().mock_data[context.operation.id]["defaults"].get(field)
@@ -37,7 +37,7 @@ def status_matches_code(document: Any, context: Context) -> Iterator[tuple[str, 
     """The HTTP status is one documented for error.code."""
     if context.status is None:
         return
-    code = document["error"]["code"]
+    code = at(document, "error", "code")
     statuses = {
         status
         for entry in contracts().mock_data[context.operation.id]["errors"]
@@ -59,7 +59,7 @@ def largest_face_only(document: Any, context: Context) -> Iterator[tuple[str, st
     mode = requested(context, "mode")
     if isinstance(mode, bool) or mode != _LARGEST_FACE_MODE:
         return
-    faces = document["face_shape_set"]
+    faces = at(document, "face_shape_set")
     if isinstance(faces, list) and len(faces) > 1:
         yield (
             "/face_shape_set",
@@ -77,9 +77,9 @@ def model_version_matches_request(document: Any, context: Context) -> Iterator[t
     """
     if context.request is None:
         return
-    explicit = "face_model_version" in context.request["body"]
+    explicit = "face_model_version" in context.request_body
     asked = requested(context, "face_model_version")
-    used = document["face_model_version"]
+    used = at(document, "face_model_version")
     if isinstance(asked, str) and isinstance(used, str) and used != asked:
         how = "requested" if explicit else "the default"
         yield "/face_model_version", f"model version {used!r} was used, but {asked!r} is {how}"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from face_contracts._invariants import invariant
+from face_contracts._invariants._registry import at, invariant
 from face_contracts.contracts import contracts
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from face_contracts._invariants import Context
+    from face_contracts._invariants._registry import Context
 
 __all__ = ["FACE_FIELDS", "PER_FACE", "QUALITY_LISTS", "face_fields_asked", "max_faces_asked"]
 
@@ -83,8 +83,7 @@ def _is_number(value: Any) -> bool:
 @invariant("face_num.matches_face_list", (KEY_POINTS, "response"))
 def face_num_matches_face_list(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """result.face_num is the number of entries in result.face_list."""
-    result = document["result"]
-    face_num, faces = result["face_num"], result["face_list"]
+    face_num, faces = at(document, "result", "face_num"), at(document, "result", "face_list")
     if isinstance(face_num, int) and isinstance(faces, list) and face_num != len(faces):
         yield "/result/face_num", f"face_num is {face_num} but face_list has {len(faces)} faces"
 
@@ -97,7 +96,8 @@ def face_field_gating(document: Any, context: Context) -> Iterator[tuple[str, st
     if context.request is None:
         return
     asked = face_fields_asked(context.request)
-    for index, face in enumerate(document["result"]["face_list"]):
+    faces = at(document, "result", "face_list")
+    for index, face in enumerate(faces if isinstance(faces, list) else ()):
         if not isinstance(face, dict):
             continue
         for field in FACE_FIELDS:
@@ -114,7 +114,7 @@ def max_face_num_limits_face_list(document: Any, context: Context) -> Iterator[t
     if context.request is None:
         return
     limit = max_faces_asked(context.request)
-    faces = document["result"]["face_list"]
+    faces = at(document, "result", "face_list")
     if limit is not None and isinstance(faces, list) and len(faces) > limit:
         yield "/result/face_list", f"face_list has {len(faces)} faces but max_face_num is {limit}"
 
@@ -127,8 +127,8 @@ def face_count_matches_lists(document: Any, context: Context) -> Iterator[tuple[
     """Every per-face list of data has face_count times its per-face length: 4 for
     face_rectangles, 210 for landmarks (105 points), 6 for pupils, 3 for pose_list, 1 for the
     other lists and for every qualities list (seed 002 table)."""
-    data = document["data"]
-    count = data["face_count"]
+    data = at(document, "data")
+    count = at(data, "face_count")
     if not isinstance(count, int) or isinstance(count, bool):
         return
     lists: list[tuple[str, Any, int]] = [
@@ -147,7 +147,7 @@ def face_count_matches_lists(document: Any, context: Context) -> Iterator[tuple[
 def pose_list_ranges(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """data.pose_list is [yaw, pitch, roll] per face: yaw and pitch are in [-90, 90] (seed 002
     table; roll's [-180, 180] is the schema's bound on every value)."""
-    values = document["data"]["pose_list"]
+    values = at(document, "data", "pose_list")
     if not isinstance(values, list):
         return
     for index, value in enumerate(values):
@@ -163,7 +163,7 @@ def pose_list_ranges(document: Any, context: Context) -> Iterator[tuple[str, str
 def face_rectangles_size(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """data.face_rectangles is [left, top, width, height] per face; width and height are
     not negative."""
-    values = document["data"]["face_rectangles"]
+    values = at(document, "data", "face_rectangles")
     if not isinstance(values, list):
         return
     for index, value in enumerate(values):
@@ -177,7 +177,7 @@ def face_rectangles_size(document: Any, context: Context) -> Iterator[tuple[str,
 def pupils_radius(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """data.pupils is [left.x, left.y, left.radius, right.x, right.y, right.radius] per face;
     a radius is not negative."""
-    values = document["data"]["pupils"]
+    values = at(document, "data", "pupils")
     if not isinstance(values, list):
         return
     for index, value in enumerate(values):
@@ -204,8 +204,8 @@ def response_http_status(document: Any, context: Context) -> Iterator[tuple[str,
 def error_code_matches_status_code(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """error_detail.status_code, when present, equals error_code (both are the HTTP status:
     A1 response-description at 37f810e/b42b812, A2)."""
-    status_code = document["error_detail"].get("status_code")
-    error_code = document["error_code"]
+    status_code = at(document, "error_detail", "status_code")
+    error_code = at(document, "error_code")
     if isinstance(status_code, int) and isinstance(error_code, int) and status_code != error_code:
         message = f"status_code is {status_code} but error_code is {error_code}"
         yield "/error_detail/status_code", message
@@ -219,7 +219,7 @@ def error_code_matches_http_status(document: Any, context: Context) -> Iterator[
     37f810e/b42b812, A2: 'otherwise exactly the same as HTTP Status')."""
     if context.status is None:
         return
-    error_code = document["error_code"]
+    error_code = at(document, "error_code")
     if isinstance(error_code, int) and error_code != context.status:
         yield "/error_code", f"error_code is {error_code} but the HTTP status is {context.status}"
 
@@ -231,7 +231,7 @@ def status_matches_code(document: Any, context: Context) -> Iterator[tuple[str, 
     and later)."""
     if context.status is None:
         return
-    code = document["error_detail"]["code"]
+    code = at(document, "error_detail", "code")
     statuses = {
         entry["status"]
         for entry in contracts().mock_data[context.operation.id]["errors"]

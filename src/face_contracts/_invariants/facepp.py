@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from face_contracts._invariants import invariant
+from face_contracts._invariants._registry import at, invariant
 from face_contracts.contracts import contracts
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from face_contracts._invariants import Context
+    from face_contracts._invariants._registry import Context
 
 __all__ = [
     "LANDMARK_GROUPS",
@@ -48,8 +48,8 @@ def error_code(document: Any) -> str:
     """The catalogue code of an error answer: the message up to its colon, or the 413 text."""
     if isinstance(document, str):
         return document
-    message: str = document["error_message"]
-    return message.split(":", 1)[0]
+    message = at(document, "error_message")
+    return message.split(":", 1)[0] if isinstance(message, str) else ""
 
 
 @invariant(
@@ -57,10 +57,12 @@ def error_code(document: Any) -> str:
 )
 def groups_match_request(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """The groups returned are exactly the groups return_landmark asked for."""
-    if context.request is None or not document["face"]:
+    return_landmark = context.request_body.get("return_landmark")
+    landmark = at(document, "face", "landmark")
+    if not isinstance(return_landmark, str) or not isinstance(landmark, dict):
         return
-    asked = groups_asked(context.request["body"]["return_landmark"])
-    returned = set(document["face"]["landmark"])
+    asked = groups_asked(return_landmark)
+    returned = set(landmark)
     for group in sorted(asked - returned):
         yield f"/face/landmark/{group}", f"group {group!r} was asked for but is missing"
     for group in sorted(returned - asked):
@@ -75,9 +77,9 @@ def groups_match_request(document: Any, context: Context) -> Iterator[tuple[str,
 )
 def status_matches_message(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """The HTTP status is the one documented for the error message."""
-    if context.status is None:
-        return
     code = error_code(document)
+    if context.status is None or not code:
+        return
     statuses = {
         entry["status"]
         for entry in contracts().mock_data[context.operation.id]["errors"]
@@ -122,23 +124,24 @@ def _analysed(face: Any) -> bool:
     return isinstance(face, dict) and ("landmark" in face or "attributes" in face)
 
 
-def _area(face: Any) -> int:
-    rectangle = face["face_rectangle"]
-    area: int = rectangle["width"] * rectangle["height"]
-    return area
+def _area(face: Any) -> float | None:
+    width, height = at(face, "face_rectangle", "width"), at(face, "face_rectangle", "height")
+    if not isinstance(width, int | float) or not isinstance(height, int | float):
+        return None
+    return width * height
 
 
 def _faces(document: Any) -> list[Any]:
-    faces = document["faces"]
+    faces = at(document, "faces")
     return faces if isinstance(faces, list) else []
 
 
 @invariant("face_num.matches_faces", _DETECT)
 def face_num_matches_faces(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """face_num, when present, is the number of faces."""
-    faces = document["faces"]
-    if "face_num" in document and isinstance(faces, list) and document["face_num"] != len(faces):
-        yield "/face_num", f"face_num is {document['face_num']} but faces has {len(faces)} items"
+    faces, face_num = at(document, "faces"), at(document, "face_num")
+    if face_num is not None and isinstance(faces, list) and face_num != len(faces):
+        yield "/face_num", f"face_num is {face_num} but faces has {len(faces)} items"
 
 
 @invariant("face_token.unique", _DETECT)
@@ -186,10 +189,8 @@ def landmark_point_set(document: Any, context: Context) -> Iterator[tuple[str, s
 @invariant("landmark.matches_request", _DETECT, needs=("request",))
 def landmark_matches_request(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """Landmarks only when return_landmark is 1 or 2: on every analysed face, 83 or 106 points."""
-    if context.request is None:
-        return
-    asked = context.request["body"].get("return_landmark", "0")
-    if asked not in {"0", "1", "2"}:
+    asked = context.request_body.get("return_landmark", "0")
+    if context.request is None or not isinstance(asked, str) or asked not in {"0", "1", "2"}:
         return
     sizes = {value: len(names) for value, names in landmark_sets().items()}
     for index, face in enumerate(_faces(document)):
@@ -211,9 +212,10 @@ def landmark_matches_request(document: Any, context: Context) -> Iterator[tuple[
 def attributes_match_request(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """Analysed faces carry exactly the attributes asked for (plus the deprecated glass); none
     when return_attributes is none or absent."""
-    if context.request is None:
+    return_attributes = context.request_body.get("return_attributes", "none")
+    if context.request is None or not isinstance(return_attributes, str):
         return
-    asked = attributes_asked(context.request["body"].get("return_attributes", "none"))
+    asked = attributes_asked(return_attributes)
     extra_allowed = set(_detect_data()["attributes"]["unrequested_allowed"])
     for index, face in enumerate(_faces(document)):
         if not isinstance(face, dict):
@@ -240,12 +242,12 @@ def attributes_match_request(document: Any, context: Context) -> Iterator[tuple[
 def analysed_count(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """With landmarks or attributes asked for, the 5 largest faces are analysed, or every face
     with calculate_all=1."""
-    if context.request is None:
+    body = context.request_body
+    return_landmark = body.get("return_landmark", "0")
+    return_attributes = body.get("return_attributes", "none")
+    if context.request is None or not isinstance(return_attributes, str):
         return
-    body = context.request["body"]
-    wants = body.get("return_landmark", "0") in {"1", "2"} or bool(
-        attributes_asked(body.get("return_attributes", "none"))
-    )
+    wants = return_landmark in ("1", "2") or bool(attributes_asked(return_attributes))
     faces = _faces(document)
     if not wants or not faces:
         return
@@ -265,10 +267,13 @@ def analysed_largest(document: Any, context: Context) -> Iterator[tuple[str, str
     analysed = [index for index, face in faces if _analysed(face)]
     if not analysed or len(analysed) == len(faces):
         return
-    areas = sorted((_area(face) for _, face in faces), reverse=True)
+    measured = [_area(face) for _, face in faces]
+    areas = sorted((area for area in measured if area is not None), reverse=True)
+    if len(areas) < len(measured):
+        return
     smallest_allowed = areas[len(analysed) - 1]
-    for index, face in faces:
-        if _analysed(face) and _area(face) < smallest_allowed:
+    for (index, face), area in zip(faces, measured, strict=True):
+        if _analysed(face) and area is not None and area < smallest_allowed:
             yield (
                 f"/faces/{index}",
                 f"face {index} was analysed but is not among the {len(analysed)} largest faces",
@@ -305,9 +310,10 @@ def same_analysis(document: Any, context: Context) -> Iterator[tuple[str, str]]:
 @invariant("face_rectangle.matches_request", _DETECT, needs=("request",))
 def face_rectangle_matches_request(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """With face_rectangle in the request, the returned rectangle is the one passed."""
-    if context.request is None or "face_rectangle" not in context.request["body"]:
-        return
-    parts = context.request["body"]["face_rectangle"].split(",")
+    passed_value = context.request_body.get("face_rectangle")
+    parts = passed_value.split(",") if isinstance(passed_value, str) else []
+    if len(parts) != 4 or not all(part.strip().isdecimal() for part in parts):
+        return  # absent, or not the documented top,left,width,height: the request's own rule
     top, left, width, height = (int(part) for part in parts)
     passed = {"top": top, "left": left, "width": width, "height": height}
     for index, face in enumerate(_faces(document)):

@@ -9,15 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from face_contracts._invariants import invariant
+from face_contracts._invariants._registry import at, invariant
+from face_contracts._report import pointer
 from face_contracts.contracts import contracts
-from face_contracts.images import ImageProblemError, decode_base64, decode_check, read_header
-from face_contracts.validation import pointer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from face_contracts._invariants import Context
+    from face_contracts._invariants._registry import Context
 
 __all__ = ["image_bytes_of", "limits_for"]
 
@@ -41,7 +40,12 @@ def image_bytes_of(
     """The (field, bytes) of the image the vendor would read, or None when it reads none.
 
     Raises ImageProblemError for base64 that does not decode or a path that cannot be read.
+    A value of the wrong shape is the schema's to report: no image is read from it.
     """
+    # Pillow, which images imports, is loaded on the first picture checked rather than by
+    # `import face_contracts.validation`: most validations never look at a picture.
+    from face_contracts.images import ImageProblemError, decode_base64
+
     for field in limits_for(operation)["sources"]:
         if field not in body:
             continue
@@ -50,8 +54,10 @@ def image_bytes_of(
             return None
         if isinstance(value, str):
             return field, decode_base64(value)
-        if "base64" in value:
+        if isinstance(at(value, "base64"), str):
             return field, decode_base64(value["base64"])
+        if not isinstance(at(value, "path"), str):
+            return None
         path = Path(value["path"])
         if not path.is_absolute():
             path = (base_dir or Path.cwd()) / path
@@ -94,9 +100,14 @@ def _describe(bound: Mapping[str, Any], *, upper: bool) -> str:
 def image_acceptable(document: Any, context: Context) -> Iterator[tuple[str, str, str]]:
     """The rules image.readable, image.max_bytes, image.decodable, image.format,
     image.min_pixels and image.max_pixels, in the order a vendor meets them."""
+    # Pillow is loaded here, on the first picture checked (see image_bytes_of).
+    from face_contracts.images import ImageProblemError, decode_check, read_header
+
     operation = context.operation.id
     limits = limits_for(operation)
-    body = document["body"]
+    body = at(document, "body")
+    if not isinstance(body, dict):
+        return
     try:
         found = image_bytes_of(body, operation, context.base_dir)
     except ImageProblemError as problem:
