@@ -38,8 +38,7 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
@@ -112,6 +111,7 @@ HOP_BY_HOP = frozenset(
 )
 
 _log = logging.getLogger("face_contracts.proxy")
+Judging = Literal["threads", "process"]
 
 
 class TargetError(ValueError):
@@ -223,7 +223,6 @@ class _Exchange:
     answer_bytes: int = 0
     upstream_ms: float | None = None
     problem: str | None = None
-    done: concurrent.futures.Future[None] = field(default_factory=concurrent.futures.Future)
 
     def content_type(self) -> str:
         return next((v for n, v in self.response_headers if n.lower() == "content-type"), "")
@@ -286,35 +285,41 @@ class _RequestBody:
 
 class ProxyApp:
     """The validation proxy as an ASGI application. ``transport`` replaces the network
-    (tests); otherwise an :class:`httpx.AsyncClient` is opened at startup (or first use)."""
+    (tests); otherwise httpx's connection pool (:class:`httpx.AsyncHTTPTransport`) is opened
+    at startup (or first use). The transport is used without :class:`httpx.AsyncClient`
+    around it: a client keeps cookies, follows redirects and adds headers, none of which a
+    proxy may do, and costs 0.4 ms a call (benchmarks/README.md)."""
 
     def __init__(
         self,
         options: ProxyOptions,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        redactor: Redactor | None = None,
+        judging: Judging = "threads",
     ) -> None:
         from face_contracts.contract_suite.report import DriftTally
         from face_contracts.contracts import operations
 
         self.options = options
         self.targets = dict(options.targets)
-        extra = [options.admin_token] if options.admin_token else []
-        self.redactor = (redactor or Redactor.from_environment()).with_secrets(extra)
+        self._secrets = _base_secrets(options)
+        self.redactor = Redactor(self._secrets)
         self.tally = DriftTally(strict=options.strict_drift)
         self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_LIMIT)
         self.started = time.time()
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpx.AsyncBaseTransport | None = None
+        timeout = options.upstream_timeout
+        self._timeout = httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)).as_dict()
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
-        self._recorded: set[str] = set()
-        self._pending: set[concurrent.futures.Future[None]] = set()
-        self._redactors: dict[frozenset[str], Redactor] = {}
-        self._judges = concurrent.futures.ThreadPoolExecutor(
-            max_workers=2, thread_name_prefix="face-contracts-judge"
-        )
+        self._pending: dict[int, concurrent.futures.Future[None]] = {}
+        # Judging runs in this process's threads, or (``face-contracts proxy``) in a process
+        # of its own, where it cannot hold the interpreter lock the forwarding needs.
+        self._judging = judging
+        self._judge = _Judge(options, self._secrets, lazy_answers=judging == "threads")
+        self._executor: concurrent.futures.Executor | None = None
+        self._generation = 0  # bumped by reset: recordings may be made again
         self._routes = {(op.method, op.path): op.id for op in operations()}
         # A path that is no operation still goes to its vendor when its first segment
         # belongs to one vendor only (/facepp/..., /api/..., /face/...); it is not judged.
@@ -343,23 +348,18 @@ class ProxyApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self._http()
+                if self._judging == "process":  # start it now, not on the first exchange
+                    self._executor_for().submit(_judging_ready)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self) -> httpx.AsyncBaseTransport:
         if self._client is None:
-            timeout = self.options.upstream_timeout
-            self._client = httpx.AsyncClient(
-                transport=self._transport,
-                timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
-                limits=httpx.Limits(max_connections=UPSTREAM_CONNECTIONS),
-                follow_redirects=False,
-                trust_env=False,
-                # Cookies a target sets are the client's business: never kept or re-sent.
-                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            self._client = self._transport or httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=UPSTREAM_CONNECTIONS), trust_env=False
             )
         return self._client
 
@@ -369,7 +369,10 @@ class ProxyApp:
             return
         self._closed = True
         await asyncio.get_running_loop().run_in_executor(None, self.settle)
-        self._judges.shutdown(wait=True)
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
         if self._client is not None:
             await self._client.aclose()
         try:
@@ -426,9 +429,10 @@ class ProxyApp:
             _upstream_url(target, scope.get("raw_path") or path.encode(), scope),
             headers=_forwarded_headers(raw_headers, target),
             content=tee.chunks() if has_body else None,
+            extensions={"timeout": self._timeout},
         )
         try:
-            response = await self._http().send(request, stream=True)
+            response = await self._http().handle_async_request(request)
         except _ClientGone:
             exchange.problem = "the client disconnected while sending its request"
             self._submit(exchange)
@@ -452,9 +456,12 @@ class ProxyApp:
             await response.aclose()
             exchange.upstream_ms = round((time.perf_counter() - started) * 1000, 3)
             self._submit(exchange)
-        if len(self._pending) > JUDGING_BACKLOG:
+        with self._lock:
+            waiting = len(self._pending) > JUDGING_BACKLOG
+            done = self._pending.get(exchange.seq)
+        if waiting and done is not None:
             # Judging fell behind: this client waits for its own verdict (after its answer).
-            await asyncio.wrap_future(exchange.done)
+            await asyncio.wrap_future(done)
 
     async def _relay(self, response: httpx.Response, send: Send, exchange: _Exchange) -> None:
         connection_named = {
@@ -546,219 +553,72 @@ class ProxyApp:
         """Count the exchange as pending from before its client can have the whole answer,
         so that an admin view asked right after the answer waits for its verdict."""
         with self._lock:
-            if exchange.done in self._pending or exchange.done.done():
-                return
-            self._pending.add(exchange.done)
-        exchange.done.add_done_callback(self._settled)
+            self._pending.setdefault(exchange.seq, concurrent.futures.Future())
+
+    def _executor_for(self) -> concurrent.futures.Executor:
+        with self._lock:
+            if self._executor is None:
+                if self._judging == "process":
+                    import multiprocessing
+
+                    self._executor = concurrent.futures.ProcessPoolExecutor(
+                        max_workers=1,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_start_judging_process,
+                        initargs=(self.options, self._secrets),
+                    )
+                else:
+                    self._executor = concurrent.futures.ThreadPoolExecutor(
+                        max_workers=2, thread_name_prefix="face-contracts-judge"
+                    )
+            return self._executor
 
     def _submit(self, exchange: _Exchange) -> None:
         self._track(exchange)
+        future: concurrent.futures.Future[_Verdict]
         try:
-            self._judges.submit(self._judge, exchange)
-        except RuntimeError:  # shutting down: nothing judges any more
-            exchange.done.set_result(None)
+            if self._judging == "process":
+                future = self._executor_for().submit(_judge_in_process, exchange, self._generation)
+            else:
+                future = self._executor_for().submit(
+                    self._judge.verdict, exchange, self._generation
+                )
+        except RuntimeError as error:  # shutting down, or the judging process is gone
+            future = concurrent.futures.Future()
+            future.set_exception(error)
+        future.add_done_callback(lambda judged: self._conclude(exchange, judged))
 
-    def _settled(self, future: concurrent.futures.Future[None]) -> None:
+    def _conclude(self, exchange: _Exchange, judged: concurrent.futures.Future[_Verdict]) -> None:
+        """Keep a verdict: journal, tally. Runs in the executor's thread."""
+        try:
+            verdict = judged.result()
+        except Exception as error:  # noqa: BLE001 - the judging process died or refused
+            if isinstance(error, concurrent.futures.process.BrokenProcessPool):
+                with self._lock:
+                    self._executor = None  # a new judging process for the next exchange
+            verdict = self._judge.unjudged(exchange, f"judging failed: {type(error).__name__}")
+        finally:
+            exchange.body = exchange.answer = None  # the bytes (and secrets) go now
+        if verdict.judged is not None:
+            self.tally.add(
+                verdict.judged,
+                answer=verdict.answer,
+                request=verdict.request,
+                example=exchange.headline(),
+                when=_iso(exchange.at),
+            )
         with self._lock:
-            self._pending.discard(future)
+            self.journal.append(verdict.entry)
+            done = self._pending.pop(exchange.seq, None)
+        if done is not None:
+            done.set_result(None)
 
     def settle(self, timeout: float = 60.0) -> None:
         """Wait until every exchange answered so far is judged (thread-safe)."""
         with self._lock:
-            pending = list(self._pending)
+            pending = list(self._pending.values())
         if pending:
             concurrent.futures.wait(pending, timeout=timeout)
-
-    # --- judging (worker threads) -----------------------------------------------------------
-
-    def _judge(self, exchange: _Exchange) -> None:
-        try:
-            entry = self._judged(exchange)
-        except Exception as error:  # noqa: BLE001 - a bug of ours must not lose the exchange
-            import traceback
-
-            redactor = self.redactor.with_secrets(_secrets_in(exchange.headers, exchange.query))
-            _log.error(
-                "face-contracts proxy: judging %s failed:\n%s",
-                exchange.headline(),
-                redactor.text("".join(traceback.format_exception(error))),
-            )
-            entry = self._entry(exchange, redactor)
-            entry["not_judged"] = f"judging failed: {type(error).__name__}"
-        finally:
-            exchange.body = exchange.answer = None  # the bytes (and secrets) go now
-        with self._lock:
-            self.journal.append(entry)
-        exchange.done.set_result(None)
-
-    def _judged(self, exchange: _Exchange) -> dict[str, Any]:
-        from face_contracts.contract_suite.cases import Expect
-        from face_contracts.contract_suite.judge import Answer, Drift, judge, judge_report
-        from face_contracts.mock._http import BodyError, HttpRequest, parse_body
-        from face_contracts.recordings import request_summary
-        from face_contracts.validation import validate
-
-        operation = exchange.operation
-        parsed: ParsedBody | None = None
-        body_problem = None
-        if exchange.body is not None:
-            try:
-                parsed = parse_body(exchange.headers.get("content-type", ""), exchange.body)
-            except BodyError as error:
-                body_problem = str(error)
-        redactor = self._redactor_for(_secrets_in(exchange.headers, exchange.query, parsed))
-        entry = self._entry(exchange, redactor)
-        if operation is None or exchange.problem is not None:
-            entry["not_judged"] = (
-                exchange.problem and redactor.text(exchange.problem)
-            ) or "not one of the five operations"
-            return entry
-
-        request = HttpRequest(
-            exchange.method, exchange.path, exchange.headers, exchange.body or b"", exchange.query
-        )
-        request_drifts: list[Drift] | None = None
-        summary = None
-        if parsed is not None:
-            document = _request_document(exchange.headers, parsed)
-            report = validate(operation, "request", document)
-            request_drifts = judge_report(report, document, redactor)
-            state = _credential_state(operation, exchange.headers, parsed, exchange.status)
-            summary = request_summary(operation, request, parsed, state, redactor)
-            entry["request"] = summary
-        elif body_problem is not None:
-            request_drifts = [
-                Drift(
-                    "failure",
-                    "body",
-                    "/body",
-                    "a body its Content-Type can be parsed as",
-                    redactor.text(body_problem),
-                )
-            ]
-        else:
-            entry["request_not_judged"] = (
-                f"request body of {exchange.body_bytes} bytes is over the "
-                f"{exchange.body_limit} bytes kept for judging"
-            )
-        if request_drifts is not None:
-            entry["request_valid"] = not any(d.severity == "failure" for d in request_drifts)
-            entry["request_failures"] = [d.to_json() for d in request_drifts]
-
-        answer, undecodable = _decoded(exchange)
-        answer_drifts: list[Drift] | None = None
-        if answer is None:
-            entry["not_judged"] = undecodable or (
-                f"answer of {exchange.answer_bytes} bytes is over the {ANSWER_LIMIT} bytes "
-                "kept for judging"
-            )
-        else:
-            options = _options(parsed)
-            answer_drifts = judge(
-                operation,
-                Expect("either"),
-                Answer(exchange.status or 0, exchange.content_type(), answer),
-                {"headers": {}, "body": options},
-                redactor,
-            )
-            strict = self.options.strict_drift
-            entry["judged"] = True
-            entry["drifted"] = bool(answer_drifts)
-            entry["drifts"] = [
-                {**d.to_json(), "fails": strict or d.severity == "failure"} for d in answer_drifts
-            ]
-            entry["response"] = _JournaledAnswer(answer, redactor)
-        self.tally.add(
-            operation,
-            answer=answer_drifts,
-            request=request_drifts,
-            example=exchange.headline(),
-            when=_iso(exchange.at),
-        )
-        if self.options.record is not None and summary is not None and answer is not None:
-            entry["recorded"] = self._record(exchange, summary, answer, answer_drifts, redactor)
-        return entry
-
-    def _entry(self, exchange: _Exchange, redactor: Redactor) -> dict[str, Any]:
-        return {
-            "id": exchange.seq,
-            "at": exchange.at,
-            "operation": exchange.operation,
-            "vendor": exchange.vendor,
-            "target": exchange.target,
-            "method": exchange.method,
-            "path": exchange.path,
-            "query": _redacted_query(exchange.query, redactor),
-            "headers": redactor.headers(exchange.headers),
-            "request": None,
-            "request_valid": None,
-            "request_failures": [],
-            "status": exchange.status,
-            "content_type": redactor.text(exchange.content_type()),
-            "response_headers": [
-                [name, redactor.header(name, value)] for name, value in exchange.response_headers
-            ],
-            "response": None,
-            "upstream_ms": exchange.upstream_ms,
-            "judged": False,
-            "not_judged": None,
-            "drifted": False,
-            "drifts": [],
-            "recorded": None,
-            "error": redactor.text(exchange.problem) if exchange.problem else None,
-        }
-
-    def _record(
-        self,
-        exchange: _Exchange,
-        summary: dict[str, Any],
-        answer: bytes,
-        drifts: list[Drift] | None,
-        redactor: Redactor,
-    ) -> str | None:
-        from face_contracts.recordings import Recording, answer_body, replay_key, save_recording
-
-        assert exchange.operation is not None
-        assert self.options.record is not None
-        key = replay_key(exchange.operation, summary)
-        with self._lock:
-            if key in self._recorded:
-                return None  # one recording per distinct request: the first answer
-            self._recorded.add(key)
-        body, text = answer_body(exchange.content_type(), answer, redactor)
-        recording = Recording(
-            operation=exchange.operation,
-            recorded_at=datetime.fromtimestamp(int(exchange.at), UTC),
-            host=redactor.text(urlsplit(exchange.target or "").hostname or ""),
-            case=f"{exchange.operation}/proxied",
-            request=summary,
-            status=exchange.status or 0,
-            content_type=redactor.text(exchange.content_type()),
-            body=body,
-            text=text,
-            drift=tuple(d.to_json() for d in drifts or ()),
-        )
-        try:
-            path = save_recording(self.options.record, recording)
-        except OSError as error:
-            _log.error("face-contracts proxy: cannot record %s: %s", exchange.headline(), error)
-            with self._lock:
-                self._recorded.discard(key)
-            return None
-        return str(path.relative_to(self.options.record))
-
-    def _redactor_for(self, secrets: frozenset[str]) -> Redactor:
-        """The app's redactor plus this request's credentials (clients reuse theirs, so the
-        compiled redactors are kept for the last few sets)."""
-        with self._lock:
-            found = self._redactors.get(secrets)
-        if found is None:
-            found = self.redactor.with_secrets(secrets)
-            with self._lock:
-                if len(self._redactors) >= 64:
-                    self._redactors.clear()
-                self._redactors[secrets] = found
-        return found
 
     def journal_view(self, since: int = 0) -> list[dict[str, Any]]:
         """The journal entries after exchange ``since``, oldest first, as
@@ -871,7 +731,7 @@ class ProxyApp:
             await self._settled_async()
             with self._lock:
                 self.journal.clear()
-                self._recorded.clear()
+                self._generation += 1
             self.tally.clear()
             payload = {"reset": True}
         elif route == ("GET", "drift"):
@@ -915,9 +775,256 @@ class ProxyApp:
 
     async def _settled_async(self) -> None:
         with self._lock:
-            pending = [asyncio.wrap_future(future) for future in self._pending]
+            pending = [asyncio.wrap_future(future) for future in self._pending.values()]
         if pending:
             await asyncio.wait(pending, timeout=60)
+
+
+@dataclass
+class _Verdict:
+    """What judging one exchange gives the proxy: the journal entry and, when the exchange
+    was judged (``judged`` is its operation), the drifts of its answer and request."""
+
+    entry: dict[str, Any]
+    judged: str | None = None
+    answer: list[Drift] | None = None
+    request: list[Drift] | None = None
+
+
+class _Judge:
+    """Judges exchanges against the contract and records them: in the proxy's worker
+    threads, or alone in a judging process (``face-contracts proxy``). ``lazy_answers``:
+    journal answers are redacted when shown rather than when judged (in-process only)."""
+
+    def __init__(
+        self, options: ProxyOptions, secrets: tuple[str, ...], *, lazy_answers: bool
+    ) -> None:
+        self.options = options
+        self.redactor = Redactor(secrets)
+        self.lazy_answers = lazy_answers
+        self._lock = threading.Lock()
+        self._recorded: set[str] = set()
+        self._generation = 0
+        self._redactors: dict[frozenset[str], Redactor] = {}
+
+    def verdict(self, exchange: _Exchange, generation: int) -> _Verdict:
+        """The verdict on one exchange (never raises: a failure of ours is journaled)."""
+        with self._lock:
+            if generation != self._generation:  # the proxy was reset
+                self._generation = generation
+                self._recorded.clear()
+        try:
+            return self._judged(exchange)
+        except Exception as error:  # noqa: BLE001 - a bug of ours must not lose the exchange
+            import traceback
+
+            redactor = self.redactor.with_secrets(_secrets_in(exchange.headers, exchange.query))
+            _log.error(
+                "face-contracts proxy: judging %s failed:\n%s",
+                exchange.headline(),
+                redactor.text("".join(traceback.format_exception(error))),
+            )
+            return self.unjudged(exchange, f"judging failed: {type(error).__name__}")
+
+    def unjudged(self, exchange: _Exchange, reason: str) -> _Verdict:
+        """The journal entry of an exchange that could not be judged."""
+        redactor = self.redactor.with_secrets(_secrets_in(exchange.headers, exchange.query))
+        entry = self._entry(exchange, redactor)
+        entry["not_judged"] = reason
+        return _Verdict(entry)
+
+    def _judged(self, exchange: _Exchange) -> _Verdict:
+        from face_contracts.contract_suite.cases import Expect
+        from face_contracts.contract_suite.judge import Answer, Drift, judge, judge_report
+        from face_contracts.mock._http import BodyError, HttpRequest, parse_body
+        from face_contracts.recordings import request_summary
+        from face_contracts.validation import validate
+
+        operation = exchange.operation
+        parsed: ParsedBody | None = None
+        body_problem = None
+        if exchange.body is not None:
+            try:
+                parsed = parse_body(exchange.headers.get("content-type", ""), exchange.body)
+            except BodyError as error:
+                body_problem = str(error)
+        redactor = self._redactor_for(_secrets_in(exchange.headers, exchange.query, parsed))
+        entry = self._entry(exchange, redactor)
+        if operation is None or exchange.problem is not None:
+            entry["not_judged"] = (
+                exchange.problem and redactor.text(exchange.problem)
+            ) or "not one of the five operations"
+            return _Verdict(entry)
+
+        request = HttpRequest(
+            exchange.method, exchange.path, exchange.headers, exchange.body or b"", exchange.query
+        )
+        request_drifts: list[Drift] | None = None
+        summary = None
+        if parsed is not None:
+            document = _request_document(exchange.headers, parsed)
+            report = validate(operation, "request", document)
+            request_drifts = judge_report(report, document, redactor)
+            state = _credential_state(operation, exchange.headers, parsed, exchange.status)
+            summary = request_summary(operation, request, parsed, state, redactor)
+            entry["request"] = summary
+        elif body_problem is not None:
+            request_drifts = [
+                Drift(
+                    "failure",
+                    "body",
+                    "/body",
+                    "a body its Content-Type can be parsed as",
+                    redactor.text(body_problem),
+                )
+            ]
+        else:
+            entry["request_not_judged"] = (
+                f"request body of {exchange.body_bytes} bytes is over the "
+                f"{exchange.body_limit} bytes kept for judging"
+            )
+        if request_drifts is not None:
+            entry["request_valid"] = not any(d.severity == "failure" for d in request_drifts)
+            entry["request_failures"] = [d.to_json() for d in request_drifts]
+
+        answer, undecodable = _decoded(exchange)
+        answer_drifts: list[Drift] | None = None
+        if answer is None:
+            entry["not_judged"] = undecodable or (
+                f"answer of {exchange.answer_bytes} bytes is over the {ANSWER_LIMIT} bytes "
+                "kept for judging"
+            )
+        else:
+            options = _options(parsed)
+            answer_drifts = judge(
+                operation,
+                Expect("either"),
+                Answer(exchange.status or 0, exchange.content_type(), answer),
+                {"headers": {}, "body": options},
+                redactor,
+            )
+            strict = self.options.strict_drift
+            entry["judged"] = True
+            entry["drifted"] = bool(answer_drifts)
+            entry["drifts"] = [
+                {**d.to_json(), "fails": strict or d.severity == "failure"} for d in answer_drifts
+            ]
+            shown = _JournaledAnswer(answer, redactor)
+            entry["response"] = shown if self.lazy_answers else shown.shown()
+        if self.options.record is not None and summary is not None and answer is not None:
+            entry["recorded"] = self._record(exchange, summary, answer, answer_drifts, redactor)
+        return _Verdict(entry, operation, answer_drifts, request_drifts)
+
+    def _entry(self, exchange: _Exchange, redactor: Redactor) -> dict[str, Any]:
+        return {
+            "id": exchange.seq,
+            "at": exchange.at,
+            "operation": exchange.operation,
+            "vendor": exchange.vendor,
+            "target": exchange.target,
+            "method": exchange.method,
+            "path": exchange.path,
+            "query": _redacted_query(exchange.query, redactor),
+            "headers": redactor.headers(exchange.headers),
+            "request": None,
+            "request_valid": None,
+            "request_failures": [],
+            "status": exchange.status,
+            "content_type": redactor.text(exchange.content_type()),
+            "response_headers": [
+                [name, redactor.header(name, value)] for name, value in exchange.response_headers
+            ],
+            "response": None,
+            "upstream_ms": exchange.upstream_ms,
+            "judged": False,
+            "not_judged": None,
+            "drifted": False,
+            "drifts": [],
+            "recorded": None,
+            "error": redactor.text(exchange.problem) if exchange.problem else None,
+        }
+
+    def _record(
+        self,
+        exchange: _Exchange,
+        summary: dict[str, Any],
+        answer: bytes,
+        drifts: list[Drift] | None,
+        redactor: Redactor,
+    ) -> str | None:
+        from face_contracts.recordings import Recording, answer_body, replay_key, save_recording
+
+        assert exchange.operation is not None
+        assert self.options.record is not None
+        key = replay_key(exchange.operation, summary)
+        with self._lock:
+            if key in self._recorded:
+                return None  # one recording per distinct request: the first answer
+            self._recorded.add(key)
+        body, text = answer_body(exchange.content_type(), answer, redactor)
+        recording = Recording(
+            operation=exchange.operation,
+            recorded_at=datetime.fromtimestamp(int(exchange.at), UTC),
+            host=redactor.text(urlsplit(exchange.target or "").hostname or ""),
+            case=f"{exchange.operation}/proxied",
+            request=summary,
+            status=exchange.status or 0,
+            content_type=redactor.text(exchange.content_type()),
+            body=body,
+            text=text,
+            drift=tuple(d.to_json() for d in drifts or ()),
+        )
+        try:
+            path = save_recording(self.options.record, recording)
+        except OSError as error:
+            _log.error("face-contracts proxy: cannot record %s: %s", exchange.headline(), error)
+            with self._lock:
+                self._recorded.discard(key)
+            return None
+        return str(path.relative_to(self.options.record))
+
+    def _redactor_for(self, secrets: frozenset[str]) -> Redactor:
+        """The app's redactor plus this request's credentials (clients reuse theirs, so the
+        compiled redactors are kept for the last few sets)."""
+        with self._lock:
+            found = self._redactors.get(secrets)
+        if found is None:
+            found = self.redactor.with_secrets(secrets)
+            with self._lock:
+                if len(self._redactors) >= 64:
+                    self._redactors.clear()
+                self._redactors[secrets] = found
+        return found
+
+
+_process_judge: _Judge | None = None
+
+
+def _start_judging_process(options: ProxyOptions, secrets: tuple[str, ...]) -> None:
+    """In the judging process: signals are the proxy's to handle, judging is ours."""
+    global _process_judge  # one judge per judging process
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _process_judge = _Judge(options, secrets, lazy_answers=False)
+
+
+def _judging_ready() -> None:
+    """Nothing: submitted at startup so the judging process starts before any exchange."""
+
+
+def _judge_in_process(exchange: _Exchange, generation: int) -> _Verdict:
+    assert _process_judge is not None
+    return _process_judge.verdict(exchange, generation)
+
+
+def _base_secrets(options: ProxyOptions) -> tuple[str, ...]:
+    """The secrets masked in everything: the FACE_CONTRACTS_* credentials and the admin
+    token."""
+    from face_contracts.redaction import SECRET_ENVIRONMENT
+
+    values = [os.environ.get(name, "") for name in SECRET_ENVIRONMENT]
+    values.append(options.admin_token or "")
+    return tuple(value for value in values if value)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -1258,11 +1365,12 @@ class ProxyServer:
         options: ProxyOptions,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        judging: Judging = "threads",
         start_timeout: float = 15.0,
     ) -> None:
         import uvicorn
 
-        self.app = ProxyApp(options, transport=transport)
+        self.app = ProxyApp(options, transport=transport, judging=judging)
         self._socket = _bind(options.host, options.port)
         self.url = _url(self._socket)
         self._start_timeout = start_timeout
@@ -1340,7 +1448,7 @@ def run_proxy(options: ProxyOptions) -> int:
         except OSError as error:
             msg = f"--record {options.record}: cannot create the folder: {error.strerror}"
             raise ValueError(msg) from None
-    app = ProxyApp(options)
+    app = ProxyApp(options, judging="process")
     sock = _bind(options.host, options.port)
     config = _uvicorn_config(app, access_log=options.access_log)
     redacting = _RedactingFilter(app.redactor)

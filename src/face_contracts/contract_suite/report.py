@@ -182,8 +182,10 @@ def _write_json(path: Path, document: dict[str, Any]) -> None:
 
 @dataclass
 class TalliedDrift:
-    """One distinct drift of an operation's answers (or a rule its requests broke), how
-    many times it was seen, when first and last, and the first exchange that showed it."""
+    """One distinct drift of an operation's answers (or a rule its requests broke): the
+    same rule at the same pointer with the same expectation. How many times it was seen,
+    when first and last, the first exchange that showed it; ``drift.got`` is the value first
+    seen and ``last_got`` the latest."""
 
     operation: str
     subject: Subject
@@ -192,6 +194,10 @@ class TalliedDrift:
     first_seen: str
     last_seen: str
     example: str
+    last_got: str = ""
+
+    def __post_init__(self) -> None:
+        self.last_got = self.last_got or self.drift.got
 
     def fails(self, strict: bool) -> bool:
         """Whether it counts as a failure (every drift does under ``strict``)."""
@@ -203,6 +209,7 @@ class TalliedDrift:
             "operation": self.operation,
             **self.drift.to_json(),
             "fails": self.fails(strict),
+            "last_got": self.last_got,
             "count": self.count,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
@@ -267,12 +274,15 @@ class DriftTally:
     def _count(
         self, operation: str, subject: Subject, drift: Drift, example: str, when: str
     ) -> None:
-        key: tuple[str, ...] = (operation, subject, drift.severity, drift.rule, drift.pointer)
-        key += (drift.expected, drift.got)
+        # The same rule broken at the same place is the same drift, whatever value came
+        # back this time (an unknown field carries a new value in every answer): ``got``
+        # stays the value first seen, ``last_got`` is the latest.
+        key = (operation, subject, drift.severity, drift.rule, drift.pointer, drift.expected)
         seen = self.drifts.get(key)
         if seen is not None:
             seen.count += 1
             seen.last_seen = when
+            seen.last_got = drift.got
         elif len(self.drifts) >= self.limit:
             self.overflow += 1
         else:
