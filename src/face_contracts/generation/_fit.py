@@ -76,18 +76,22 @@ def _solve3(m: list[list[float]], r: list[float]) -> list[float]:
     return found
 
 
-def fit(source: Sequence[Point], target: Sequence[Point]) -> Affine:
-    """The least-squares affine map taking ``source`` points (u, v) to ``target`` (x, y);
-    at least three points, not all on one line."""
+def fit(
+    source: Sequence[Point], target: Sequence[Point], weights: Sequence[float] | None = None
+) -> Affine:
+    """The (weighted) least-squares affine map taking ``source`` points (u, v) to ``target``
+    (x, y); at least three points, not all on one line."""
     if len(source) != len(target) or len(source) < 3:
         msg = "an affine fit needs the same three or more points on both sides"
         raise ValueError(msg)
-    suu = sum(u * u for u, _ in source)
-    suv = sum(u * v for u, v in source)
-    svv = sum(v * v for _, v in source)
-    su = sum(u for u, _ in source)
-    sv = sum(v for _, v in source)
-    n = float(len(source))
+    w = list(weights) if weights is not None else [1.0] * len(source)
+    rows_in = list(zip(source, target, w, strict=True))
+    suu = sum(k * u * u for (u, _), _, k in rows_in)
+    suv = sum(k * u * v for (u, v), _, k in rows_in)
+    svv = sum(k * v * v for (_, v), _, k in rows_in)
+    su = sum(k * u for (u, _), _, k in rows_in)
+    sv = sum(k * v for (_, v), _, k in rows_in)
+    n = float(sum(w))
     normal = [[suu, suv, su], [suv, svv, sv], [su, sv, n]]
     rows = []
     for axis in (0, 1):
@@ -95,14 +99,27 @@ def fit(source: Sequence[Point], target: Sequence[Point]) -> Affine:
             _solve3(
                 normal,
                 [
-                    sum(u * p[axis] for (u, _), p in zip(source, target, strict=True)),
-                    sum(v * p[axis] for (_, v), p in zip(source, target, strict=True)),
-                    sum(p[axis] for p in target),
+                    sum(k * u * p[axis] for (u, _), p, k in rows_in),
+                    sum(k * v * p[axis] for (_, v), p, k in rows_in),
+                    sum(k * p[axis] for _, p, k in rows_in),
                 ],
             )
         )
     (a, b, c), (d, e, f) = rows
     return Affine(a, b, c, d, e, f)
+
+
+# How much each anchor counts in a fit. A face's proportions differ from the templates'
+# one face model, so the map cannot hit all five points; the eyes matter most (a pupil
+# off the pupil is what anyone sees first), then the mouth corners, then the nose tip,
+# which also moves most when the head turns.
+WEIGHTS = {
+    "image_left_eye": 4.0,
+    "image_right_eye": 4.0,
+    "image_left_mouth_corner": 2.0,
+    "image_right_mouth_corner": 2.0,
+    "nose_tip": 1.0,
+}
 
 
 @cache
@@ -178,6 +195,10 @@ def _fitted(measured: tuple[tuple[str, float, float], ...], operation: str, grou
         if group in placed:
             names = [name for name, _ in anchors if name in found]
             uv = dict(anchors)
-            return fit([uv[name] for name in names], [found[name] for name in names])
+            return fit(
+                [uv[name] for name in names],
+                [found[name] for name in names],
+                [WEIGHTS.get(name, 1.0) for name in names],
+            )
     msg = f"{operation}'s template has no anchor set for group {group!r}"
     raise ValueError(msg)
