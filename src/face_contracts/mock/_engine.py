@@ -256,7 +256,15 @@ class Call:
         if handle is None:
             return False
         state = self.engine.state
-        release = lambda: state.release_slot(handle)  # noqa: E731 - one release per slot
+        held = [handle]  # released once: by a refusal or by the answer's completion
+
+        def release() -> None:
+            try:
+                taken = held.pop()
+            except IndexError:
+                return
+            state.release_slot(taken)
+
         self.on_complete(release)
         self.on_refusal(release)
         return True
@@ -400,20 +408,30 @@ class Engine:
                     response = HttpResponse(
                         fault.status or 0, "text/plain", text.encode(), delay=delay, drop=fault.drop
                     )
-                    self._record(call, response)
-                    return response
+                    return self._recorded(call, response)
             answer = self._answer(call, settings)
         except Refusal as refusal:
             answer = refusal.answer
-            for undo in call._on_refusal:
-                undo()
+            failure = _undo(call)
+            if failure is not None:
+                return self._state_failure(operation, request, failure)
         except StateUnavailableError as error:
+            _undo(call)  # give back what the call took before the state failed
             return self._state_failure(operation, request, error)
         response = _encode(answer)
         response.delay = delay
         if call._on_complete:
             response.on_complete = _all(tuple(call._on_complete))
-        self._record(call, response)
+        return self._recorded(call, response)
+
+    def _recorded(self, call: Call, response: HttpResponse) -> HttpResponse:
+        """The answer, once journaled; the vendor's internal error when the state cannot
+        take the entry (a shared state also stores the call's face_tokens with it)."""
+        try:
+            self._record(call, response)
+        except StateUnavailableError as error:
+            response.complete()  # the answer is not sent: release its slots now
+            return self._state_failure(call.operation, call.request, error)
         return response
 
     def _answer(self, call: Call, settings: Settings) -> Answer:
@@ -575,6 +593,18 @@ def _all(callbacks: tuple[Callable[[], None], ...]) -> Callable[[], None]:
             callback()
 
     return run
+
+
+def _undo(call: Call) -> StateUnavailableError | None:
+    """Run every undo of a refused call (refunds, slot releases), even past a state
+    failure; the first failure, if any."""
+    failure = None
+    for undo in call._on_refusal:
+        try:
+            undo()
+        except StateUnavailableError as error:
+            failure = failure or error
+    return failure
 
 
 def _listed(value: Any) -> list[Any]:

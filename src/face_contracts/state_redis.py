@@ -1,0 +1,714 @@
+"""The state on Redis: every worker and replica that shares it behaves as one mock.
+
+Each decision that counts is one Lua script, run atomically by Redis: numbering a call
+(with the settings version, one round trip), forced-error/fault/stub counters over all the
+rules a call matches, credit reservations and refunds, one-second sliding rate windows,
+concurrency slots, and the journal write with its trimming. Time comes from the Redis
+server (``TIME``), so replicas on machines with different clocks share one window.
+
+Keys live under a prefix (``--state-prefix``) so that differently configured mocks can share
+one Redis. Credentials never appear in key names (they are hashed). face_tokens expire after
+the vendor's documented lifetime; rate windows and slot sets expire when idle; a concurrency
+slot is a lease its process renews while the call is in flight, so the slots of a process
+that died free themselves within :data:`SLOT_LEASE_SECONDS`.
+
+The journal keeps the same bounds as :class:`face_contracts.journal.Journal`: at most
+``journal_limit`` entries; payloads (uploaded files, answer bodies) dropped from the oldest
+entry first once they exceed ``journal_bytes``, metadata kept. Payloads are stored as raw
+bytes, not base64.
+
+A call's face_tokens are written in the same round trip as its journal entry, which the
+engine writes before the answer leaves: a client can never hold a face_token that another
+replica does not know.
+
+Any Redis failure is raised as :class:`~face_contracts.state.StateUnavailableError`; the
+engine answers it with the vendor's documented internal error. The client reconnects (and
+reloads its scripts) on the next call once Redis is back. Socket timeouts bound every wait.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import secrets
+import threading
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+
+from face_contracts.journal import FileRecord, JournalEntry, JournalQuery
+from face_contracts.settings import SettingsError
+from face_contracts.state import CallTicket, StateUnavailableError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    import redis
+
+    from face_contracts.state import RuleCount
+
+__all__ = [
+    "SLOT_LEASE_SECONDS",
+    "STATE_VARIABLE",
+    "RedisState",
+    "default_prefix",
+    "open_state",
+    "served_state",
+    "shown_url",
+]
+
+SLOT_LEASE_SECONDS = 15.0
+"""How long a concurrency slot outlives a process that stopped renewing it (one that died)."""
+SOCKET_TIMEOUT = 2.0  # seconds; a request's deadline is 30 s by default, a Redis call is ~0.1 ms
+CONNECT_TIMEOUT = 1.0
+MAX_CONNECTIONS = 64  # per process; the server runs at most 256 engine threads
+
+_LOG = logging.getLogger("face_contracts.state")
+
+# The settings version starts from Redis's clock (microseconds), never from 0: after Redis
+# lost its data, a process that remembers version N must not mistake a new version N for it.
+_VERSION = """
+local function version(key)
+  local v = redis.call('GET', key)
+  if not v then
+    local t = redis.call('TIME')
+    v = t[1] .. string.format('%06d', tonumber(t[2]))
+    redis.call('SET', key, v)
+  end
+  return v
+end
+"""
+
+_BEGIN = (
+    _VERSION
+    + """
+local n = redis.call('INCR', KEYS[1])
+return {n, version(KEYS[2])}
+"""
+)
+
+_SETTINGS_VERSION = _VERSION + "return version(KEYS[1])"
+
+_SETTINGS_LOG = (
+    _VERSION
+    + """
+local v = version(KEYS[1])
+return {v, redis.call('LRANGE', KEYS[2], 0, -1)}
+"""
+)
+
+_ADD_SETTINGS = (
+    _VERSION
+    + """
+version(KEYS[1])
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return redis.call('INCR', KEYS[1])
+"""
+)
+
+_RESET = (
+    _VERSION
+    + """
+version(KEYS[1])
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+return redis.call('INCR', KEYS[1])
+"""
+)
+
+# KEYS: matches, fired; ARGV: (rule id, nth or '', times or '') for each rule, in order.
+_FIRST_FIRING = """
+local chosen = -1
+for i = 0, #ARGV / 3 - 1 do
+  local id, nth, times = ARGV[3 * i + 1], ARGV[3 * i + 2], ARGV[3 * i + 3]
+  local matched = redis.call('HINCRBY', KEYS[1], id, 1)
+  if chosen < 0 then
+    local fires = nth == '' or matched == tonumber(nth)
+    if fires and times ~= '' then
+      fires = tonumber(redis.call('HGET', KEYS[2], id) or '0') < tonumber(times)
+    end
+    if fires then
+      redis.call('HINCRBY', KEYS[2], id, 1)
+      chosen = i
+    end
+  end
+end
+return chosen
+"""
+
+# KEYS: credits; ARGV: key, cost, initial balance.
+_RESERVE = """
+local balance = redis.call('HGET', KEYS[1], ARGV[1])
+if balance then balance = tonumber(balance) else
+  balance = tonumber(ARGV[3])
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+end
+if balance < tonumber(ARGV[2]) then return {0, balance} end
+redis.call('HINCRBY', KEYS[1], ARGV[1], -tonumber(ARGV[2]))
+return {1, balance}
+"""
+
+_REFUND = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+end
+return 0
+"""
+
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+"""
+
+# KEYS: the key's window (a sorted set of call times), the member counter; ARGV: per second.
+# A call is in the window while less than a second old (as the in-memory state counts).
+_TAKE_RATE = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000000)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now, redis.call('INCR', KEYS[2]))
+redis.call('PEXPIRE', KEYS[1], 2000)
+return 1
+"""
+)
+
+# KEYS: the key's slots (member -> lease end); ARGV: limit, member, lease in microseconds.
+_ACQUIRE_SLOT = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], math.floor(tonumber(ARGV[3]) / 500))
+return 1
+"""
+)
+
+# KEYS: slot sets; ARGV: lease in microseconds, then one member per key. Only slots still
+# held are renewed (XX): a reset or an expiry took the others back.
+_RENEW_SLOTS = (
+    _NOW
+    + """
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[1]), ARGV[i + 1])
+  redis.call('PEXPIRE', KEYS[i], math.floor(tonumber(ARGV[1]) / 500))
+end
+return 0
+"""
+)
+
+# KEYS: next id, ids (list), meta (hash), data (hash), heavy (list of "id size" for entries
+# still holding their payload, oldest first), payload byte count.
+# ARGV: limit, byte budget. The same trimming as journal.Journal: entries over the limit go
+# first, then payloads from the oldest entry on while over the budget.
+_TRIM = """
+local function trim(limit, budget)
+  while redis.call('LLEN', KEYS[2]) > limit do
+    local old = redis.call('LPOP', KEYS[2])
+    redis.call('HDEL', KEYS[3], old)
+    local head = redis.call('LINDEX', KEYS[5], 0)
+    if head then
+      local id, size = string.match(head, '^(%d+) (%d+)$')
+      if id == old then
+        redis.call('LPOP', KEYS[5])
+        redis.call('HDEL', KEYS[4], id)
+        redis.call('DECRBY', KEYS[6], size)
+      end
+    end
+  end
+  local held = tonumber(redis.call('GET', KEYS[6]) or '0')
+  while held > budget do
+    local head = redis.call('LPOP', KEYS[5])
+    if not head then break end
+    local id, size = string.match(head, '^(%d+) (%d+)$')
+    redis.call('HDEL', KEYS[4], id)
+    held = held - tonumber(size)
+  end
+  redis.call('SET', KEYS[6], held)
+end
+"""
+
+_TRIM_JOURNAL = _TRIM + "trim(tonumber(ARGV[1]), tonumber(ARGV[2]))\nreturn 0"
+
+# KEYS: the six journal keys, then one key per face_token; ARGV: limit, budget, entry
+# metadata, payload, payload size, then (value, milliseconds to live) per face_token.
+_RECORD = (
+    _TRIM
+    + """
+for i = 7, #KEYS do
+  local at = 6 + 2 * (i - 7)
+  redis.call('SET', KEYS[i], ARGV[at], 'PX', ARGV[at + 1])
+end
+local id = redis.call('INCR', KEYS[1])
+redis.call('RPUSH', KEYS[2], id)
+redis.call('HSET', KEYS[3], id, ARGV[3])
+if tonumber(ARGV[5]) > 0 then
+  redis.call('HSET', KEYS[4], id, ARGV[4])
+  redis.call('RPUSH', KEYS[5], id .. ' ' .. ARGV[5])
+  redis.call('INCRBY', KEYS[6], ARGV[5])
+end
+trim(tonumber(ARGV[1]), tonumber(ARGV[2]))
+return id
+"""
+)
+
+
+def shown_url(url: str) -> str:
+    """A Redis URL fit for messages and logs: any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
+def default_prefix(*sources: bytes) -> str:
+    """The key prefix of a mock configured by ``sources`` (the settings file's bytes, the
+    command-line settings): equal configurations share their state, different ones do not."""
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(len(source).to_bytes(8, "big") + source)
+    return f"face-contracts:{digest.hexdigest()[:16]}"
+
+
+STATE_VARIABLE = "FACE_CONTRACTS_STATE"
+_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def open_state(url: str | None, prefix: str | None = None) -> RedisState | None:
+    """The shared state ``url`` names (None or ``memory``: None, each process keeps its own).
+    Raises ValueError for a URL that is not Redis's, StateUnavailableError when Redis
+    cannot be reached."""
+    if url is None or url == "memory":
+        return None
+    if not url.startswith(_SCHEMES):
+        msg = (
+            f"state {shown_url(url)!r}: give redis://host:port/db (also rediss://, unix://) "
+            "or 'memory'"
+        )
+        raise ValueError(msg)
+    return RedisState(url, prefix=prefix or "face-contracts")
+
+
+def served_state(
+    url: str | None,
+    prefix: str | None,
+    sources: Sequence[bytes],
+    environ: Mapping[str, str] | None = None,
+) -> tuple[str | None, str | None, RedisState | None]:
+    """What ``face-contracts serve`` shares: the state URL (``url``, from the command line
+    or the settings file, else $FACE_CONTRACTS_STATE), its prefix (given, else derived from
+    ``sources``: the settings file's bytes and the command line's settings), and the state,
+    opened once so that an unreachable Redis stops the server before it starts."""
+    if url is None:
+        url = (os.environ if environ is None else environ).get(STATE_VARIABLE) or None
+    if url is None or url == "memory":
+        return None, None, None
+    prefix = prefix or default_prefix(*sources)
+    return url, prefix, open_state(url, prefix)
+
+
+def _hashed(key: str) -> str:
+    """A credential as it appears in key names and fields: hashed, never in clear."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+class _CallLocal(threading.local):
+    """What this thread's call in progress holds: its ticket and the face_tokens it issued
+    (written with its journal entry)."""
+
+    ticket: CallTicket | None = None
+    tokens: list[tuple[str, bytes, int]] | None = None
+
+
+class RedisState:
+    """The state in Redis, shared by every process that opens it with the same prefix.
+
+    ``url``: ``redis://[[user]:password@]host[:port][/db]`` (also ``rediss://``,
+    ``unix://``); query parameters such as ``?socket_timeout=5`` are passed to redis-py.
+    ``slot_lease``: seconds a concurrency slot outlives a process that stopped renewing it.
+    Raises :class:`StateUnavailableError` when Redis cannot be reached now."""
+
+    backend = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "face-contracts",
+        journal_limit: int = 256,
+        journal_bytes: int = 64 << 20,
+        slot_lease: float = SLOT_LEASE_SECONDS,
+    ) -> None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        self.url = shown_url(url)
+        self.prefix = prefix
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
+        try:
+            # One retry on a connection error: a pooled connection that Redis closed (a
+            # restart) is replaced at once. Timeouts are not retried (the command may have run).
+            pool = redis.BlockingConnectionPool.from_url(
+                url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=SOCKET_TIMEOUT,
+                socket_timeout=SOCKET_TIMEOUT,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+            )
+        except ValueError as error:
+            msg = f"state {self.url}: not a Redis URL ({error})"
+            raise StateUnavailableError(msg) from None
+        self._client: redis.Redis = redis.Redis(connection_pool=pool)
+        scripts = {
+            "begin": _BEGIN,
+            "version": _SETTINGS_VERSION,
+            "log": _SETTINGS_LOG,
+            "add": _ADD_SETTINGS,
+            "reset": _RESET,
+            "first": _FIRST_FIRING,
+            "reserve": _RESERVE,
+            "refund": _REFUND,
+            "rate": _TAKE_RATE,
+            "acquire": _ACQUIRE_SLOT,
+            "renew": _RENEW_SLOTS,
+            "trim": _TRIM_JOURNAL,
+            "record": _RECORD,
+        }
+        self._scripts = {name: self._client.register_script(text) for name, text in scripts.items()}
+        p = prefix
+        self._seq, self._version, self._log = f"{p}:seq", f"{p}:version", f"{p}:settings"
+        self._matches, self._fired, self._credits = f"{p}:matches", f"{p}:fired", f"{p}:credits"
+        self._rate_counter = f"{p}:rate-n"
+        self._journal_keys = [f"{p}:j:{name}" for name in ("next", "ids", "meta", "data")] + [
+            f"{p}:j:heavy",
+            f"{p}:j:bytes",
+        ]
+        self._limit, self._budget = max(1, journal_limit), max(0, journal_bytes)
+        self._local = _CallLocal()
+        self._held: dict[str, tuple[str, str]] = {}  # slot handle -> (slot set key, member)
+        self._held_lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
+        self._closed = threading.Event()
+        self._member = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self._slot_number = 0
+        self._lease = int(slot_lease * 1_000_000)  # microseconds, as the scripts count
+        with self._guard("connect"):
+            self._client.ping()
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _guard(self, what: str) -> _Guard:
+        return _Guard(self, what)
+
+    def _run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        with self._guard(name):
+            return self._scripts[name](keys=list(keys), args=list(args))
+
+    # --- calls --------------------------------------------------------------------------------
+
+    def begin_call(self) -> CallTicket:
+        self._local.tokens = None
+        self._local.ticket = None
+        sequence, version = self._run("begin", (self._seq, self._version), ())
+        ticket = CallTicket(int(sequence), int(version))
+        self._local.ticket = ticket
+        return ticket
+
+    def first_firing(self, rules: Sequence[RuleCount]) -> int | None:
+        args: list[Any] = []
+        for rule_id, nth, times in rules:
+            args += [rule_id, "" if nth is None else nth, "" if times is None else times]
+        chosen = int(self._run("first", (self._matches, self._fired), args))
+        return None if chosen < 0 else chosen
+
+    def reserve_credits(self, key: str, cost: int, initial: int) -> tuple[bool, int]:
+        taken, balance = self._run("reserve", (self._credits,), (_hashed(key), cost, initial))
+        return bool(taken), int(balance)
+
+    def refund_credits(self, key: str, cost: int) -> None:
+        self._run("refund", (self._credits,), (_hashed(key), cost))
+
+    def take_rate(self, key: str, per_second: float) -> bool:
+        window = f"{self.prefix}:rate:{_hashed(key)}"
+        return bool(self._run("rate", (window, self._rate_counter), (repr(float(per_second)),)))
+
+    def acquire_slot(self, key: str, limit: int) -> str | None:
+        slots = f"{self.prefix}:slots:{_hashed(key)}"
+        with self._held_lock:
+            self._slot_number += 1
+            member = f"{self._member}-{self._slot_number}"
+        if not self._run("acquire", (slots,), (limit, member, self._lease)):
+            return None
+        handle = f"{slots}\n{member}"
+        with self._held_lock:
+            self._held[handle] = (slots, member)
+            if self._renewer is None:
+                self._renewer = threading.Thread(
+                    target=self._renew, name="face-contracts-slot-leases", daemon=True
+                )
+                self._renewer.start()
+        return handle
+
+    def release_slot(self, handle: str) -> None:
+        with self._held_lock:
+            held = self._held.pop(handle, None)
+        if held is None:
+            return
+        try:
+            with self._guard("release slot"):
+                self._client.zrem(held[0], held[1])
+        except StateUnavailableError as error:  # its lease ends it within SLOT_LEASE_SECONDS
+            _LOG.error("face-contracts: concurrency slot not released: %s", error)
+
+    def _renew(self) -> None:
+        """Renew the leases of the slots this process holds, until closed."""
+        failing = False
+        while not self._closed.wait(self._lease / 3_000_000):
+            with self._held_lock:
+                held = list(self._held.values())
+            if not held:
+                continue
+            try:
+                self._run("renew", [k for k, _ in held], [self._lease] + [m for _, m in held])
+                failing = False
+            except StateUnavailableError as error:
+                if not failing:  # one line per outage, not one per tick
+                    _LOG.error("face-contracts: cannot renew concurrency slots: %s", error)
+                failing = True
+
+    # --- face_tokens --------------------------------------------------------------------------
+
+    def put_face_tokens(self, tokens: Mapping[str, bytes], ttl_seconds: float) -> None:
+        milliseconds = max(1, int(ttl_seconds * 1000))
+        items = [
+            (f"{self.prefix}:ft:{token}", payload, milliseconds)
+            for token, payload in tokens.items()
+        ]
+        if self._local.ticket is not None:  # a call in progress: written with its journal entry
+            self._local.tokens = (self._local.tokens or []) + items
+            return
+        with self._guard("face_tokens"), self._client.pipeline(transaction=False) as pipe:
+            for key, payload, ttl in items:
+                pipe.set(key, payload, px=ttl)
+            pipe.execute()
+
+    def face_token(self, token: str) -> bytes | None:
+        key = f"{self.prefix}:ft:{token}"
+        for pending, payload, _ in self._local.tokens or ():
+            if pending == key:
+                return payload
+        with self._guard("face_token"):
+            found = self._client.get(key)
+        return found if isinstance(found, bytes) else None
+
+    # --- the journal --------------------------------------------------------------------------
+
+    def record(self, entry: JournalEntry) -> None:
+        tokens = self._local.tokens or []
+        self._local.tokens = None
+        self._local.ticket = None
+        meta, payload = _encoded_entry(entry)
+        args: list[Any] = [self._limit, self._budget, meta, payload, len(payload)]
+        for _, value, ttl in tokens:
+            args += [value, ttl]
+        self._run("record", self._journal_keys + [key for key, _, _ in tokens], args)
+
+    def journal(self, query: JournalQuery | None = None) -> list[JournalEntry]:
+        self._local.ticket = None
+        _, ids, meta, data = self._journal_keys[:4]
+        with self._guard("journal"), self._client.pipeline(transaction=True) as pipe:
+            pipe.lrange(ids, 0, -1)
+            pipe.hgetall(meta)
+            pipe.hgetall(data)
+            order, metas, payloads = pipe.execute()
+        entries = [
+            _decoded_entry(metas[number], payloads.get(number))
+            for number in order
+            if number in metas
+        ]
+        return entries if query is None else query.select(entries)
+
+    def clear_journal(self) -> None:
+        self._local.ticket = None
+        with self._guard("clear journal"):
+            self._client.delete(*self._journal_keys[1:])
+
+    def configure_journal(self, limit: int, max_bytes: int) -> None:
+        limit, max_bytes = max(1, limit), max(0, max_bytes)
+        if (limit, max_bytes) == (self._limit, self._budget):
+            return
+        self._limit, self._budget = limit, max_bytes
+        self._run("trim", self._journal_keys, (limit, max_bytes))
+
+    @property
+    def journal_payload_bytes(self) -> int:
+        """Payload bytes the journal holds now."""
+        with self._guard("journal"):
+            return int(self._client.get(self._journal_keys[5]) or 0)
+
+    # --- run-time settings --------------------------------------------------------------------
+
+    def settings_version(self) -> int:
+        ticket = self._local.ticket
+        if ticket is not None:  # inside a call: the settings it began with
+            return ticket.settings_version
+        return int(self._run("version", (self._version,), ()))
+
+    def settings_log(self) -> tuple[int, list[dict[str, Any]]]:
+        version, log = self._run("log", (self._version, self._log), ())
+        return int(version), [_decoded_change(item) for item in log]
+
+    def add_settings_change(self, change: dict[str, Any]) -> int:
+        self._local.ticket = None
+        return int(self._run("add", (self._version, self._log), (_encoded_change(change),)))
+
+    def reset(self) -> None:
+        self._local.ticket = None
+        self._local.tokens = None
+        fixed = [
+            self._seq,
+            self._log,
+            self._matches,
+            self._fired,
+            self._credits,
+            self._rate_counter,
+            *self._journal_keys,
+        ]
+        self._run("reset", [self._version, *fixed], ())
+        # face_tokens, rate windows and slot sets: one key each, found by their prefixes.
+        with self._guard("reset"):
+            for kind in ("ft", "rate", "slots"):
+                batch: list[Any] = []
+                for key in self._client.scan_iter(
+                    match=f"{_glob(self.prefix)}:{kind}:*", count=1000
+                ):
+                    batch.append(key)
+                    if len(batch) >= 1000:
+                        self._client.unlink(*batch)
+                        batch = []
+                if batch:
+                    self._client.unlink(*batch)
+        with self._held_lock:
+            self._held.clear()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._client.close()
+        self._client.connection_pool.disconnect()
+
+
+class _Guard:
+    """Turns every Redis failure into StateUnavailableError (and forgets the call's ticket,
+    so nothing of a failed call lingers on its thread)."""
+
+    def __init__(self, state: RedisState, what: str) -> None:
+        self.state = state
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: Any
+    ) -> None:
+        if error is not None and isinstance(error, self.state._errors):
+            self.state._local.ticket = None
+            self.state._local.tokens = None
+            msg = f"Redis at {self.state.url} ({self.what}): {error}"
+            raise StateUnavailableError(msg) from None
+
+
+def _glob(text: str) -> str:
+    """``text`` matched literally by a Redis glob pattern."""
+    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
+
+
+# --- entries and settings changes as Redis stores them ---------------------------------------
+
+
+def _encoded_entry(entry: JournalEntry) -> tuple[bytes, bytes]:
+    """An entry's metadata (JSON) and its payload (the answer body, then each file's bytes,
+    raw); the metadata lists the payload's pieces' lengths (-1: not kept)."""
+    meta = entry.to_json(with_payload=False)
+    pieces = [entry.body, *(f.data for f in entry.files.values())]
+    meta["payload"] = [-1 if piece is None else len(piece) for piece in pieces]
+    return orjson.dumps(meta), b"".join(piece for piece in pieces if piece is not None)
+
+
+def _decoded_entry(meta_json: bytes, payload: bytes | None) -> JournalEntry:
+    meta = orjson.loads(meta_json)
+    entry = JournalEntry.from_json(meta)
+    if payload is None:  # dropped by the byte budget
+        return entry
+    lengths: Iterator[int] = iter(meta.get("payload", []))
+    at = 0
+
+    def piece() -> bytes | None:
+        nonlocal at
+        size = next(lengths, -1)
+        if size < 0:
+            return None
+        at += size
+        return payload[at - size : at]
+
+    entry.body = piece()
+    entry.files = {
+        name: FileRecord(f.filename, f.content_type, f.size, f.sha256, piece())
+        for name, f in entry.files.items()
+    }
+    return entry
+
+
+def _encoded_change(change: dict[str, Any]) -> bytes:
+    """A settings change as JSON. Pictures (``images``) become ``{"base64": ...}``, which
+    the settings accept; other bytes (a stubbed body) are base64 with their places listed."""
+    found: list[list[str | int]] = []
+
+    def plain(value: Any, path: list[str | int]) -> Any:
+        if isinstance(value, bytes | bytearray | memoryview):
+            if len(path) == 3 and path[:2] == ["set", "images"]:
+                return {"base64": base64.b64encode(value).decode()}
+            found.append(path)
+            return base64.b64encode(value).decode()
+        if isinstance(value, dict):
+            return {str(key): plain(item, [*path, str(key)]) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(item, [*path, index]) for index, item in enumerate(value)]
+        if value is None or isinstance(value, str | int | float | bool):
+            return value
+        where = ".".join(str(part) for part in path[1:]) or "(settings)"
+        if type(value).__name__ == "Recording" or path[1:2] == ["recordings"]:
+            msg = (
+                "recordings: loaded Recording objects stay in the process that loaded them; "
+                "with a shared state (Redis), name the recordings folder in the settings file"
+            )
+        else:
+            msg = (
+                f"{where}: a Python {type(value).__name__} cannot be shared through the Redis "
+                "state; "
+                "give plain data (text, numbers, lists, tables, bytes)"
+            )
+        raise SettingsError(msg)
+
+    document = plain(change, [])
+    if found:
+        document = {**document, "bytes_at": found}
+    return orjson.dumps(document)
+
+
+def _decoded_change(raw: bytes) -> dict[str, Any]:
+    change: dict[str, Any] = orjson.loads(raw)
+    for path in change.pop("bytes_at", []):
+        parent: Any = change
+        for part in path[:-1]:
+            parent = parent[part]
+        parent[path[-1]] = base64.b64decode(parent[path[-1]])
+    return change

@@ -1,0 +1,487 @@
+"""The state behind every stateful feature, on both backends: counts exact under
+concurrency, and, on Redis, several engines (each standing for a process) acting as one mock.
+
+Each engine made by ``engines(n)`` has its own connection pool on the Redis backend, as
+separate worker processes would; on the memory backend they are one engine (a process can
+share nothing else).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from face_contracts.images import encode_image
+from face_contracts.journal import FileRecord, Journal, JournalEntry
+from face_contracts.mock import FaceMock, HttpResponse, encode_request
+from face_contracts.recordings import Recording
+from face_contracts.settings import SettingsError
+from face_contracts.state import MemoryState, State, StateUnavailableError
+from face_contracts.state_redis import RedisState, default_prefix, open_state, shown_url
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from .conftest import RedisServer
+
+PICTURE = encode_image("JPEG", 640, 480, seed=3, faces=((200, 100, 220, 250),))
+FILE = {
+    "filename": "face.jpg",
+    "content_type": "image/jpeg",
+    "base64": base64.b64encode(PICTURE).decode(),
+}
+
+
+def request_for(operation: str, **body: Any) -> dict[str, Any]:
+    if operation.startswith("facepp."):
+        base: dict[str, Any] = {"api_key": "key", "api_secret": "secret", "image_file": FILE}
+        if operation == "facepp.thousandlandmark":
+            base["return_landmark"] = "all"
+        return {"body": {**base, **body}}
+    if operation.startswith("ailab."):
+        return {"headers": {"ailabapi-api-key": "key"}, "body": {"image": FILE, **body}}
+    return {
+        "headers": {"authorization": "Bearer token"},
+        "body": {"image_url": "https://cdn.example.com/a.jpg", **body},
+    }
+
+
+def send(mock: FaceMock, operation: str, **body: Any) -> HttpResponse:
+    return mock.handle(encode_request(operation, request_for(operation, **body)))
+
+
+def in_parallel(
+    mocks: list[FaceMock], calls: int, operation: str, **body: Any
+) -> list[HttpResponse]:
+    """``calls`` calls spread over the engines, 8 at a time; answers completed (sent)."""
+
+    def one(index: int) -> HttpResponse:
+        response = send(mocks[index % len(mocks)], operation, **body)
+        response.complete()
+        return response
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(calls)))
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def engines(
+    backend: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., list[FaceMock]]]:
+    """``engines(n, **settings)``: n engines of one mock, each as its own process would be."""
+    states: list[State] = []
+    prefix = f"test:{secrets.token_hex(6)}"
+
+    def make(count: int = 1, **settings: Any) -> list[FaceMock]:
+        if backend == "memory":
+            return [FaceMock(**settings)] * count
+        server: RedisServer = request.getfixturevalue("redis_server")
+        made = []
+        for _ in range(count):
+            state = RedisState(server.url, prefix=prefix)
+            states.append(state)
+            made.append(FaceMock(state=state, **settings))
+        return made
+
+    yield make
+    for state in states:
+        state.close()
+
+
+# --- exact counts ----------------------------------------------------------------------------
+
+
+def test_credits_are_exact_under_concurrency(engines: Callable[..., list[FaceMock]]) -> None:
+    mocks = engines(4, credits=11)  # face key points cost 2 credits: 5 calls fit
+    statuses = Counter(r.status for r in in_parallel(mocks, 40, "ailab.face_key_points"))
+    assert statuses == {200: 5, 429: 35}
+    assert len(mocks[1].journal) == 40
+
+
+def test_refused_calls_give_their_credits_back(engines: Callable[..., list[FaceMock]]) -> None:
+    mocks = engines(2, credits=4)
+    bad = [
+        send(m, "ailab.face_key_points", image={"base64": "bm90IGEgcGljdHVyZQ=="}) for m in mocks
+    ]
+    assert all(r.status not in (200, 429) for r in bad)  # refused after paying: refunded
+    good = [send(mocks[i % 2], "ailab.face_key_points").status for i in range(3)]
+    assert good == [200, 200, 429]
+
+
+def test_forced_error_times_and_nth_are_exact(engines: Callable[..., list[FaceMock]]) -> None:
+    mocks = engines(3)
+    mocks[0].force_error("INTERNAL_ERROR", operation="facepp.detect", times=3)
+    answers = in_parallel(mocks, 30, "facepp.detect")
+    assert Counter(r.status for r in answers) == {200: 27, 500: 3}
+    mocks[1].reset()
+    mocks[2].force_error("INTERNAL_ERROR", operation="facepp.detect", nth=7)
+    statuses = [send(mocks[i % 3], "facepp.detect").status for i in range(10)]
+    assert statuses == [200] * 6 + [500] + [200] * 3
+    mocks[0].reset()
+    mocks[0].force_error("INTERNAL_ERROR", operation="facepp.detect", nth=5)
+    assert Counter(r.status for r in in_parallel(mocks, 24, "facepp.detect")) == {200: 23, 500: 1}
+
+
+def test_faults_and_stubs_count_across_engines(engines: Callable[..., list[FaceMock]]) -> None:
+    mocks = engines(2)
+    mocks[0].add_fault(operation="facepp.detect", status=503, times=2)
+    mocks[1].respond(operation="acedata.face_analyze", body=b"\x00raw\xff", times=1)
+    assert Counter(r.status for r in in_parallel(mocks, 10, "facepp.detect")) == {200: 8, 503: 2}
+    stubbed = [send(mocks[i % 2], "acedata.face_analyze") for i in range(3)]
+    assert stubbed[0].body == b"\x00raw\xff"
+    assert [r.status for r in stubbed][1:] == [200, 200]
+    assert stubbed[1].body != b"\x00raw\xff"
+
+
+def test_rate_window_is_shared_and_slides(engines: Callable[..., list[FaceMock]]) -> None:
+    mocks = engines(3, rate_per_second=4)
+    # 12 calls take a few milliseconds: all within one second.
+    assert Counter(r.status for r in in_parallel(mocks, 12, "acedata.face_analyze")) == {
+        200: 4,
+        429: 8,
+    }
+    time.sleep(1.05)  # every call admitted so far is now more than a second old
+    assert send(mocks[1], "acedata.face_analyze").status == 200
+
+
+def test_concurrency_slots_span_engines(engines: Callable[..., list[FaceMock]]) -> None:
+    first, second, third = engines(3, concurrency=2)
+    held = [send(first, "facepp.detect"), send(second, "facepp.detect")]  # in flight
+    refused = send(third, "facepp.detect")
+    assert [r.status for r in held] == [200, 200]
+    assert (refused.status, refused.json()["error_message"]) == (403, "CONCURRENCY_LIMIT_EXCEEDED")
+    held[0].complete()
+    admitted = send(third, "facepp.detect")
+    assert admitted.status == 200
+    # A call refused after taking its slot gives it back once, not twice.
+    bad = send(first, "facepp.detect", return_attributes="nonsense")
+    assert bad.status == 403  # the two slots are held: refused before any option check
+    held[1].complete()
+    bad = send(first, "facepp.detect", return_attributes="nonsense")
+    assert bad.status == 400
+    bad.complete()  # the answer is sent: the slot is released no second time
+    holder = send(second, "facepp.detect")
+    assert holder.status == 200  # admitted holds 1, holder 2
+    assert send(third, "facepp.detect").status == 403
+
+
+# --- face_tokens, journal, settings ----------------------------------------------------------
+
+
+def test_face_tokens_resolve_in_every_engine(engines: Callable[..., list[FaceMock]]) -> None:
+    issuer, resolver = engines(2)
+    detected = send(issuer, "facepp.detect")
+    token = detected.json()["faces"][0]["face_token"]
+    dense = resolver.handle(
+        encode_request(
+            "facepp.thousandlandmark",
+            {
+                "body": {
+                    "api_key": "k",
+                    "api_secret": "s",
+                    "face_token": token,
+                    "return_landmark": "all",
+                }
+            },
+        )
+    )
+    assert dense.status == 200, dense.body
+    unknown = resolver.handle(
+        encode_request(
+            "facepp.thousandlandmark",
+            {
+                "body": {
+                    "api_key": "k",
+                    "api_secret": "s",
+                    "face_token": "0" * 32,
+                    "return_landmark": "all",
+                }
+            },
+        )
+    )
+    assert unknown.status == 400
+    assert unknown.json()["error_message"] == f"INVALID_FACE_TOKEN: {'0' * 32}"
+
+
+def test_face_tokens_expire(engines: Callable[..., list[FaceMock]]) -> None:
+    (mock,) = engines(1)
+    mock.state.put_face_tokens({"a" * 32: b"lasting", "b" * 32: b"brief"}, 3600)
+    mock.state.put_face_tokens({"b" * 32: b"brief"}, 0.2)
+    time.sleep(0.3)
+    assert mock.state.face_token("a" * 32) == b"lasting"
+    assert mock.state.face_token("b" * 32) is None
+
+
+def test_one_journal_in_order(engines: Callable[..., list[FaceMock]]) -> None:
+    mocks = engines(2)
+    for index in range(6):
+        send(mocks[index % 2], "facepp.detect", return_landmark=str(index % 2))
+    for mock in mocks:
+        journal = mock.journal
+        assert [entry.sequence for entry in journal] == [1, 2, 3, 4, 5, 6]
+        assert [entry.fields["return_landmark"] for entry in journal] == ["0", "1"] * 3
+        assert all(entry.process for entry in journal)
+        assert journal[0].files["image_file"].data == PICTURE
+        assert journal[0].response["faces"]
+        assert journal[0].fields["api_key"] != "key"  # masked before it is stored
+    assert len(mocks[0].calls("facepp.detect", limit=2)) == 2
+    mocks[1].clear_journal()
+    assert mocks[0].journal == []
+
+
+def entry(sequence: int, body: int, file: int) -> JournalEntry:
+    files = (
+        {}
+        if not file
+        else {"image": FileRecord("a.jpg", "image/jpeg", file, "0" * 64, b"f" * file)}
+    )
+    return JournalEntry(
+        sequence, "facepp.detect", "POST", "/p", {}, {"n": sequence}, 200, "application/json",
+        b"b" * body if body else None, float(sequence), files, process="p",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("limit", "budget"), [(5, 10_000), (8, 2_500), (3, 0), (50, 700)])
+def test_journal_bounds_match_the_in_memory_journal(
+    redis_server: RedisServer, limit: int, budget: int
+) -> None:
+    """The same entries, limit and byte budget leave the same entries with the same payloads
+    kept, in Redis as in journal.Journal (payloads dropped from the oldest first)."""
+    rng = random.Random(f"{limit}:{budget}")
+    entries = [
+        entry(n, rng.choice([0, 1, 300, 900]), rng.choice([0, 0, 500, 1200])) for n in range(1, 30)
+    ]
+    expected = Journal(limit, budget)
+    state = RedisState(
+        redis_server.url,
+        prefix=f"test:{secrets.token_hex(6)}",
+        journal_limit=limit,
+        journal_bytes=budget,
+    )
+    try:
+        for item in entries:
+            expected.append(item)
+            state.record(item)
+            kept = [
+                (e.sequence, e.body, {n: f.data for n, f in e.files.items()})
+                for e in state.journal()
+            ]
+            assert kept == [
+                (e.sequence, e.body, {n: f.data for n, f in e.files.items()})
+                for e in expected.entries()
+            ]
+            assert state.journal_payload_bytes == expected.payload_bytes
+        state.configure_journal(2, 100)  # shrinking trims at once, as Journal.resize does
+        expected.resize(2, 100)
+        assert [(e.sequence, e.body) for e in state.journal()] == [
+            (e.sequence, e.body) for e in expected.entries()
+        ]
+    finally:
+        state.close()
+
+
+def test_admin_changes_reach_every_engine(engines: Callable[..., list[FaceMock]]) -> None:
+    first, second = engines(2, faces=1)
+    first.set_faces(2)
+    assert second.settings.faces == 2
+    assert len(send(second, "facepp.detect").json()["faces"]) == 2
+    picture = encode_image("PNG", 320, 240, seed=9, faces=((60, 40, 120, 150),))
+    first.register_image("https://cdn.example.com/b.png", picture)
+    assert second.settings.images["https://cdn.example.com/b.png"] == picture
+    handle = first.respond(operation="facepp.detect", body=b"\x89raw bytes\x00", status=200)
+    assert second.rule(handle.id) is not None
+    assert send(second, "facepp.detect").body == b"\x89raw bytes\x00"
+    assert handle.remove()
+    assert second.rule(handle.id) is None
+    first.configure(credits=2)
+    send(second, "ailab.face_key_points")
+    assert send(first, "ailab.face_key_points").status == 429
+    second.reset()
+    assert (first.settings.faces, first.settings.credits, first.settings.images) == (1, None, {})
+    assert first.journal == []
+    assert send(first, "ailab.face_key_points").status == 200
+
+
+def test_reset_forgets_every_count(engines: Callable[..., list[FaceMock]]) -> None:
+    first, second = engines(2, credits=2, concurrency=1, rate_per_second=1)
+    token = send(first, "facepp.detect").json()["faces"][0]["face_token"]  # holds the slot
+    assert send(first, "ailab.face_key_points").status == 200
+    assert send(first, "acedata.face_analyze").status == 200
+    first.force_error("INTERNAL_ERROR", operation="facepp.thousandlandmark", times=1)
+    second.reset()
+    assert second.state.face_token(token) is None
+    assert first.journal == []
+    detected = send(second, "facepp.detect")
+    assert detected.status == 200  # the slot held before is forgotten
+    detected.complete()
+    assert send(second, "ailab.face_key_points").status == 200  # credits back to 2
+    assert send(second, "acedata.face_analyze").status == 200  # a new window
+    assert send(second, "facepp.thousandlandmark").status == 200  # the rule is gone
+    assert [e.sequence for e in first.journal] == [1, 2, 3, 4]
+
+
+# --- Redis only -------------------------------------------------------------------------------
+
+
+def test_recordings_and_objects_cannot_cross_processes(redis_server: RedisServer) -> None:
+    mock = FaceMock(state=RedisState(redis_server.url, prefix=f"test:{secrets.token_hex(6)}"))
+    recording = Recording(
+        operation="facepp.detect",
+        recorded_at=datetime(2025, 11, 1, tzinfo=UTC),
+        host="api-us.faceplusplus.com",
+        case="facepp.detect/x",
+        request={},
+        status=200,
+        content_type="application/json",
+        body={},
+    )
+    with pytest.raises(SettingsError, match="name the recordings folder in the settings file"):
+        mock.configure(recordings=recording, replay_drift=True)
+    assert mock.settings.recordings == ()
+    mock.state.close()
+
+
+def test_slots_of_a_dead_process_expire_and_live_ones_are_renewed(
+    redis_server: RedisServer,
+) -> None:
+    prefix = f"test:{secrets.token_hex(6)}"
+    dead = RedisState(redis_server.url, prefix=prefix, slot_lease=0.6)
+    alive = RedisState(redis_server.url, prefix=prefix, slot_lease=3.0)  # renewed each second
+    other = RedisState(redis_server.url, prefix=prefix)
+    try:
+        assert dead.acquire_slot("key", 2) is not None
+        handle = alive.acquire_slot("key", 2)
+        assert handle is not None
+        assert other.acquire_slot("key", 2) is None
+        dead.close()  # stops renewing, as a killed process would
+        slots, member = handle.split("\n")
+        client = alive._client
+        first_lease = client.zscore(slots, member)
+        deadline = time.monotonic() + 20
+        taken = None
+        while taken is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            taken = other.acquire_slot("key", 2)
+        assert taken is not None  # the dead process's slot expired
+        while client.zscore(slots, member) == first_lease and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.zscore(slots, member) > first_lease  # the live one was renewed
+        assert other.acquire_slot("key", 2) is None
+        alive.release_slot(handle)
+        alive.release_slot(handle)  # a second release is ignored
+        assert other.acquire_slot("key", 2) is not None
+    finally:
+        alive.close()
+        other.close()
+
+
+def test_changes_of_any_kind_survive_the_trip(redis_server: RedisServer) -> None:
+    state = RedisState(redis_server.url, prefix=f"test:{secrets.token_hex(6)}")
+    change = {
+        "set": {
+            "images": {"https://x.example/a.png": b"\x89PNG", "https://x.example/b": "path.png"},
+            "responses": [{"operation": "facepp.detect", "body": b"\x00\x01", "id": "r"}],
+            "credentials": {"facepp": [("k", "s")]},
+        }
+    }
+    state.add_settings_change(change)
+    state.add_settings_change({"remove": "r"})
+    _, log = state.settings_log()
+    assert log == [
+        {
+            "set": {
+                "images": {
+                    "https://x.example/a.png": {"base64": "iVBORw=="},
+                    "https://x.example/b": "path.png",
+                },
+                "responses": [{"operation": "facepp.detect", "body": b"\x00\x01", "id": "r"}],
+                "credentials": {"facepp": [["k", "s"]]},
+            }
+        },
+        {"remove": "r"},
+    ]
+    with pytest.raises(SettingsError, match=r"faces: a Python object cannot be shared"):
+        state.add_settings_change({"set": {"faces": object()}})
+    state.close()
+
+
+def test_url_and_prefix_helpers() -> None:
+    assert (
+        shown_url("redis://user:hunter2@db.example:6380/1") == "redis://user:***@db.example:6380/1"
+    )
+    assert shown_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert default_prefix(b"a", b"b") == default_prefix(b"a", b"b") != default_prefix(b"ab", b"")
+    assert open_state(None) is None
+    assert open_state("memory") is None
+    with pytest.raises(ValueError, match="give redis://host:port/db"):
+        open_state("http://127.0.0.1:6379")
+    with pytest.raises(
+        StateUnavailableError, match=r"Redis at redis://:\*\*\*@127.0.0.1:1/0 \(connect\)"
+    ):
+        RedisState("redis://:hunter2@127.0.0.1:1/0")
+
+
+def test_redis_lost_while_serving_then_back(
+    own_redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A short socket timeout (a URL parameter, as users may give) keeps the paused case quick.
+    state = RedisState(own_redis_server.url + "?socket_timeout=0.5", prefix="test:lost")
+    mock = FaceMock(state=state, credits=10)
+    assert send(mock, "facepp.detect").status == 200
+    own_redis_server.stop()
+    caplog.set_level(logging.ERROR, "face_contracts")
+    for operation, status, code in [
+        ("facepp.detect", 500, "INTERNAL_ERROR"),
+        ("ailab.face_key_points", 500, "SERVICE_INTERNAL_ERROR"),
+        ("acedata.face_analyze", 500, "api_error"),
+    ]:
+        answer = send(mock, operation)
+        assert answer.status == status
+        assert code in answer.body.decode()
+    assert "shared state unavailable" in caplog.text
+    assert "Traceback" not in caplog.text
+    with pytest.raises(StateUnavailableError):
+        mock.configure(faces=2)
+    own_redis_server.start()  # empty: Redis lost everything (no persistence)
+    assert send(mock, "facepp.detect").status == 200
+    mock.configure(faces=2)
+    assert len(send(mock, "facepp.detect").json()["faces"]) == 2
+    # A Redis that stops answering (not gone): each call ends at the socket timeout.
+    assert own_redis_server.process is not None
+    own_redis_server.process.send_signal(signal.SIGSTOP)
+    try:
+        assert send(mock, "facepp.detect").status == 500
+    finally:
+        own_redis_server.process.send_signal(signal.SIGCONT)
+    assert send(mock, "facepp.detect").status == 200
+    state.close()
+
+
+def test_the_memory_state_needs_no_redis() -> None:
+    assert isinstance(FaceMock().state, MemoryState)
+    code = (
+        "import sys, face_contracts.mock, face_contracts.server, face_contracts.state_redis\n"
+        "face_contracts.mock.FaceMock()\n"
+        "print('redis' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
