@@ -65,6 +65,7 @@ def _boxes(body: Any) -> list[tuple[int, int, int, int]]:
 def test_the_detector_is_available_and_says_which_it_is() -> None:
     status = detector_status()
     assert status.available, status.line
+    assert faces.preload() == status
     assert status.line.startswith("face detector: MediaPipe 0.10.")
     assert "bundled" in status.line
 

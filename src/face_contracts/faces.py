@@ -40,8 +40,10 @@ __all__ = [
     "DetectorStatus",
     "FoundFace",
     "Point",
+    "clear_cache",
     "detect",
     "detector_status",
+    "preload",
 ]
 
 Point = tuple[float, float]
@@ -240,6 +242,19 @@ def _quietly(action: Callable[[], _Models]) -> _Models:
                 if not line.startswith(_NATIVE_NOISE):
                     sys.stderr.write(line + "\n")
             sys.stderr.flush()
+
+
+def preload() -> DetectorStatus:
+    """Load the model now (a server calls this at start, so that its first picture is not
+    also the one that waits for the model); the status afterwards, which says so if the
+    model failed to load."""
+    if detector_status().available:
+        with _model_lock:
+            try:
+                _loaded()
+            except Exception:  # noqa: BLE001 - the failure is in the status line now
+                _log.exception("the face detector failed to load")
+    return detector_status()
 
 
 # --- the cache ------------------------------------------------------------------------------
