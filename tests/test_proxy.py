@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import gzip
 import hashlib
@@ -478,6 +479,28 @@ def test_the_client_does_not_wait_for_judging(
         release.set()
         (entry,) = client.get(proxy.url + "/__admin/requests").json()
     assert entry["judged"]
+
+
+def test_judging_goes_on_in_threads_when_the_judging_process_dies(
+    mock_server: ServerThread, client: httpx.Client
+) -> None:
+    with _proxy(mock_server.url, "process") as proxy:
+        assert _send(client, proxy.url, _request("facepp.detect")).status_code == 200
+        proxy.app.settle()
+        executor = proxy.app._executor
+        assert isinstance(executor, concurrent.futures.ProcessPoolExecutor)
+        for process in list(executor._processes.values()):  # type: ignore[attr-defined]
+            process.kill()
+            process.join(10)
+        for _ in range(3):
+            assert _send(client, proxy.url, _request("facepp.detect")).status_code == 200
+        journal = client.get(proxy.url + "/__admin/requests").json()
+        assert proxy.app._judging == "threads"
+    first, *after, last = journal
+    assert first["judged"]  # in the judging process
+    assert all(entry["judged"] or "judging failed" in entry["not_judged"] for entry in after)
+    assert last["judged"]  # in a thread, once the process was found dead
+    assert last["drifts"] == []
 
 
 def test_a_gzip_answer_reaches_the_client_compressed_and_is_judged_decompressed(

@@ -4,7 +4,8 @@ Point a client at the proxy instead of the vendor (or a staging server). Every r
 forwarded to its vendor's target as it came (method, path, query, headers without the
 hop-by-hop ones, body, all streamed) and the client receives the target's status, headers
 and body byte for byte. Once the answer has been sent, the exchange is judged off the event
-loop, so the client waits for nothing but the forwarding: the request against the request
+loop (in worker threads, or for the command in a process of its own), so the client waits
+for nothing but the forwarding: the request against the request
 contract, the answer against the response or error contract with the request as context
 (the live suite's :func:`~face_contracts.contract_suite.judge.judge`). Verdicts go to the
 journal (``GET /__admin/requests``), the drift tally (``GET /__admin/drift``, ``--drift-report``,
@@ -90,8 +91,9 @@ BODY_TIMEOUT = 30.0
 KEEP_ALIVE_TIMEOUT = 5
 CONNECTION_LIMIT = 1000
 GRACEFUL_SHUTDOWN = 5
-# What is kept of an exchange to judge it: the request up to the mock's body limit for the
-# operation, the answer up to the largest recording; larger ones are forwarded unjudged.
+# What is kept of an exchange to judge it: the request up to the operation's picture limit
+# plus 1 MiB (_judging_limit), the answer up to the largest recording; larger ones are
+# forwarded and journaled unjudged.
 ANSWER_LIMIT = 32 << 20
 JOURNAL_LIMIT = 256
 JOURNAL_ANSWER_LIMIT = 256 << 10  # an answer larger than this is journaled as its digest
@@ -288,7 +290,9 @@ class ProxyApp:
     (tests); otherwise httpx's connection pool (:class:`httpx.AsyncHTTPTransport`) is opened
     at startup (or first use). The transport is used without :class:`httpx.AsyncClient`
     around it: a client keeps cookies, follows redirects and adds headers, none of which a
-    proxy may do, and costs 0.4 ms a call (benchmarks/README.md)."""
+    proxy may do, and costs 0.4 ms a call. ``judging``: in this process's worker
+    ``threads`` (the default: tests, the ``face_proxy`` fixture) or in a ``process`` of its
+    own (the command), where judging cannot hold the interpreter lock forwarding needs."""
 
     def __init__(
         self,
@@ -595,7 +599,16 @@ class ProxyApp:
         except Exception as error:  # noqa: BLE001 - the judging process died or refused
             if isinstance(error, concurrent.futures.process.BrokenProcessPool):
                 with self._lock:
-                    self._executor = None  # a new judging process for the next exchange
+                    # Judging goes on in this process's threads rather than spawning
+                    # process after process where processes cannot be started or live.
+                    broken, self._executor = self._executor, None
+                    self._judging = "threads"
+                if broken is not None:
+                    _log.warning(
+                        "face-contracts proxy: the judging process stopped; judging goes on "
+                        "in threads"
+                    )
+                    broken.shutdown(wait=False)
             verdict = self._judge.unjudged(exchange, f"judging failed: {type(error).__name__}")
         finally:
             exchange.body = exchange.answer = None  # the bytes (and secrets) go now
@@ -923,7 +936,7 @@ class _Judge:
             "vendor": exchange.vendor,
             "target": exchange.target,
             "method": exchange.method,
-            "path": exchange.path,
+            "path": redactor.text(exchange.path),
             "query": _redacted_query(exchange.query, redactor),
             "headers": redactor.headers(exchange.headers),
             "request": None,
