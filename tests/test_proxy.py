@@ -131,7 +131,7 @@ class DriftedVendor:
             return
         body = await _read(receive)
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"host",)]
-        async with httpx.AsyncClient(trust_env=False) as client:
+        async with httpx.AsyncClient(trust_env=False, timeout=60) as client:
             answer = await client.request(
                 scope["method"], self.mock_url + scope["path"], headers=headers, content=body
             )
@@ -217,6 +217,7 @@ def mock_server() -> Iterator[ServerThread]:
             f"{server.url}/__admin/images?url={quote(IMAGE_URL, safe='')}",
             content=PICTURE,
             trust_env=False,
+            timeout=60,
         ).raise_for_status()
         yield server
 
@@ -230,7 +231,7 @@ def drifted(mock_server: ServerThread) -> Iterator[tuple[DriftedVendor, str]]:
 
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
-    with httpx.Client(trust_env=False, timeout=30) as http:
+    with httpx.Client(trust_env=False, timeout=60) as http:
         yield http
 
 
@@ -935,6 +936,7 @@ def _detect(url):
         data={"api_key": "k-1234", "api_secret": "s-1234", "return_landmark": "1"},
         files={"image_file": ("face.jpg", PICTURE, "image/jpeg")},
         trust_env=False,
+        timeout=60,
     )
 
 def _analyze(url):
@@ -943,6 +945,7 @@ def _analyze(url):
         json={"image_url": IMAGE_URL},
         headers={"authorization": "Bearer t-1234", "accept": "application/json"},
         trust_env=False,
+        timeout=60,
     )
 
 def test_clean(face_proxy):

@@ -15,7 +15,8 @@ drift report or be strict::
                             record=Path("fixtures/recordings"), strict_drift=True)
 
 One proxy serves the session (its drift report, if asked, covers the whole session);
-``face_proxy`` is each test's view of it.
+``face_proxy`` is each test's view of it. Like the plugin, this module imports only pytest
+until a fixture is used.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from face_contracts.proxy import ProxyOptions, ProxyServer, TargetError, parse_targets
-
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from face_contracts.proxy import ProxyOptions, ProxyServer
 
 __all__ = ["ProxiedTraffic", "face_proxy", "face_proxy_options", "face_proxy_server"]
 
@@ -106,6 +107,8 @@ class ProxiedTraffic:
 def face_proxy_options() -> ProxyOptions:
     """The session proxy's options: the targets from ``FACE_CONTRACTS_PROXY_TARGET`` on a
     free loopback port. Override this fixture to record, report or be strict."""
+    from face_contracts.proxy import ProxyOptions, TargetError, parse_targets
+
     given = os.environ.get(TARGET_ENV, "")
     values = [value.strip() for value in given.split(",") if value.strip()]
     if not values:
@@ -124,6 +127,8 @@ def face_proxy_options() -> ProxyOptions:
 @pytest.fixture(scope="session")
 def face_proxy_server(face_proxy_options: ProxyOptions) -> Iterator[ProxyServer]:
     """The session's proxy, started once; stopping it writes the reports it was asked for."""
+    from face_contracts.proxy import ProxyServer
+
     with ProxyServer(face_proxy_options) as server:
         yield server
 
