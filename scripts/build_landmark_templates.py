@@ -365,36 +365,87 @@ def render(template: dict[str, Any]) -> str:
 # template to a detected face by these (least squares), so eyes land on eyes and mouths on
 # mouths. Names say the IMAGE side; the eyes are the pupils (iris centres).
 ANCHORS: dict[str, Point] = {
-    "image_left_eye": (0.265, 0.425 - 0.15 * 0.024),
-    "image_right_eye": (0.735, 0.425 - 0.15 * 0.024),
-    "nose_tip": (0.5, 0.59),
-    "image_left_mouth_corner": (0.5 - 0.195, 0.78),
-    "image_right_mouth_corner": (0.5 + 0.195, 0.78),
+    "image_left_eye": IRIS_CENTER,
+    "image_right_eye": mirror(IRIS_CENTER),
+    "nose_tip": NOSE_TIP,
+    "image_left_mouth_corner": lip("upper_outer", -1.0),
+    "image_right_mouth_corner": lip("upper_outer", 1.0),
+}
+# Measured too, for a denser fit: where a template has a point (or the mean of two
+# neighbours) at these, it names it; each set then holds the ones its template has.
+DENSE_ANCHORS: dict[str, Point] = {
+    "image_left_eye_outer_corner": (EYE_CENTER[0] - EYE_A, EYE_CENTER[1]),
+    "image_left_eye_inner_corner": (EYE_CENTER[0] + EYE_A, EYE_CENTER[1]),
+    "image_right_eye_inner_corner": mirror((EYE_CENTER[0] + EYE_A, EYE_CENTER[1])),
+    "image_right_eye_outer_corner": mirror((EYE_CENTER[0] - EYE_A, EYE_CENTER[1])),
+    "upper_lip_top": lip("upper_outer", 0.0),
+    "lower_lip_bottom": lip("lower_outer", 0.0),
+    "chin": (0.5, 1.0),
 }
 ANCHORS_NOTE = (
-    "anchors: which template points a detected face's anchors are (ANCHORS in "
-    "scripts/build_landmark_templates.py): each set names the groups it places and, per "
-    "anchor, the 'group/key' (or 'group/index') points whose mean is that anchor; a face "
-    "found by the detector is placed by the least-squares affine map from these points to "
-    "the detected ones"
+    "anchors: which template points a detected face's measured points are (ANCHORS and "
+    "DENSE_ANCHORS in scripts/build_landmark_templates.py): each set names the groups it "
+    "places and, per anchor, the 'group/key' (or 'group/index') points whose mean is that "
+    "anchor; a face found by the detector is placed by the map from these points to the "
+    "measured ones (src/face_contracts/generation/_fit.py)"
 )
 
 
 def anchor_set(
     groups: dict[str, Any], placed: list[str], refs: dict[str, list[str]]
 ) -> dict[str, Any]:
-    """One anchor set, checked: every reference exists and sits at the model's anchor."""
+    """One anchor set, checked: every reference exists and sits at the model's anchor;
+    the dense anchors are looked up (a point, or the mean of two neighbours, at the
+    model's place)."""
     if set(refs) != set(ANCHORS):
         raise ValueError(f"anchors {sorted(refs)} are not {sorted(ANCHORS)}")
-    for name, found in refs.items():
-        wanted = box(ANCHORS[name])
-        for ref in found:
-            group, _, key = ref.partition("/")
-            points = groups[group]
-            value = points[int(key)] if isinstance(points, list) else points[key]
-            if distance((value[0], value[1]), (wanted[0], wanted[1])) > 0.002:
-                raise ValueError(f"anchor {name}: {ref} at {value} is not at {wanted}")
-    return {"groups": placed, "points": refs}
+    found_refs = dict(refs)
+    for name, wanted_point in DENSE_ANCHORS.items():
+        near = _nearest_refs(groups, box(wanted_point))
+        if near is not None:
+            found_refs[name] = near
+    every = {**ANCHORS, **DENSE_ANCHORS}
+    for name, found in found_refs.items():
+        wanted = box(every[name])
+        values = [_at(groups, ref) for ref in found]
+        mean = (
+            sum(value[0] for value in values) / len(values),
+            sum(value[1] for value in values) / len(values),
+        )
+        if distance(mean, (wanted[0], wanted[1])) > 0.002:
+            raise ValueError(f"anchor {name}: {found} at {mean} is not at {wanted}")
+    return {"groups": placed, "points": found_refs}
+
+
+def _at(groups: dict[str, Any], ref: str) -> list[float]:
+    group, _, key = ref.partition("/")
+    points = groups[group]
+    value: list[float] = points[int(key)] if isinstance(points, list) else points[key]
+    return value
+
+
+def _nearest_refs(groups: dict[str, Any], wanted: list[float]) -> list[str] | None:
+    """The template point at ``wanted``, else the two neighbours whose mean is, else None
+    (within 0.002 box units)."""
+    candidates = []
+    for group, points in groups.items():
+        items = points.items() if isinstance(points, dict) else enumerate(points)
+        for key, value in items:
+            if isinstance(value, list):
+                near = distance((value[0], value[1]), (wanted[0], wanted[1]))
+                candidates.append((near, f"{group}/{key}", value))
+    candidates.sort(key=lambda item: item[0])
+    if candidates and candidates[0][0] <= 0.002:
+        return [candidates[0][1]]
+    closest = candidates[:6]
+    pairs = []
+    for (_, ref_a, a), (_, ref_b, b) in itertools.combinations(closest, 2):
+        mean = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        pairs.append((distance(mean, (wanted[0], wanted[1])), sorted([ref_a, ref_b])))
+    pairs.sort(key=lambda item: (item[0], item[1]))
+    if pairs and pairs[0][0] <= 0.002:
+        return pairs[0][1]
+    return None
 
 
 COORDINATES = (

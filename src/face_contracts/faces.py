@@ -85,6 +85,10 @@ class FoundFace:
     upper_lip_top: Point
     lower_lip_bottom: Point
     chin: Point
+    image_left_eye_outer_corner: Point
+    image_left_eye_inner_corner: Point
+    image_right_eye_inner_corner: Point
+    image_right_eye_outer_corner: Point
     yaw: float
     pitch: float
     roll: float
@@ -102,6 +106,13 @@ class FoundFace:
             "nose_tip": self.nose_tip,
             "image_left_mouth_corner": self.image_left_mouth_corner,
             "image_right_mouth_corner": self.image_right_mouth_corner,
+            "image_left_eye_outer_corner": self.image_left_eye_outer_corner,
+            "image_left_eye_inner_corner": self.image_left_eye_inner_corner,
+            "image_right_eye_inner_corner": self.image_right_eye_inner_corner,
+            "image_right_eye_outer_corner": self.image_right_eye_outer_corner,
+            "upper_lip_top": self.upper_lip_top,
+            "lower_lip_bottom": self.lower_lip_bottom,
+            "chin": self.chin,
         }
 
 
@@ -451,6 +462,7 @@ _NOSE_TIP = 1
 _MOUTH_IMAGE_LEFT, _MOUTH_IMAGE_RIGHT = 61, 291
 _UPPER_LIP_TOP, _LOWER_LIP_BOTTOM = 0, 17
 _CHIN, _FOREHEAD = 152, 10
+_EYE_CORNERS = (33, 133, 362, 263)  # image-left outer, inner; image-right inner, outer
 _CHEEK_IMAGE_LEFT, _CHEEK_IMAGE_RIGHT = 234, 454
 
 
@@ -505,6 +517,10 @@ def _measure(
         upper_lip_top=at(_UPPER_LIP_TOP),
         lower_lip_bottom=at(_LOWER_LIP_BOTTOM),
         chin=at(_CHIN),
+        image_left_eye_outer_corner=at(_EYE_CORNERS[0]),
+        image_left_eye_inner_corner=at(_EYE_CORNERS[1]),
+        image_right_eye_inner_corner=at(_EYE_CORNERS[2]),
+        image_right_eye_outer_corner=at(_EYE_CORNERS[3]),
         yaw=round(yaw, 2),
         pitch=round(pitch, 2),
         roll=round(roll, 2),

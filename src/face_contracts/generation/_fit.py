@@ -21,7 +21,16 @@ if TYPE_CHECKING:
 
     from face_contracts.generation._scene import Face
 
-__all__ = ["Affine", "anchor_sets", "canonical_anchors", "fit", "placement"]
+__all__ = [
+    "Affine",
+    "ThinPlate",
+    "anchor_sets",
+    "canonical_anchors",
+    "face_map",
+    "fit",
+    "placement",
+    "thin_plate",
+]
 
 Point = tuple[float, float]
 
@@ -39,6 +48,11 @@ class Affine:
 
     def __call__(self, u: float, v: float) -> Point:
         return (self.a * u + self.b * v + self.c, self.d * u + self.e * v + self.f)
+
+    def many(self, points: Sequence[Point]) -> list[Point]:
+        """Every point mapped (what a renderer places at once)."""
+        a, b, c, d, e, f = self.a, self.b, self.c, self.d, self.e, self.f
+        return [(a * u + b * v + c, d * u + e * v + f) for u, v in points]
 
     @property
     def box_width(self) -> float:
@@ -162,6 +176,78 @@ OPERATIONS = (
 )
 
 
+CORE_ANCHORS = frozenset(WEIGHTS)
+_ASPECT = 0.75  # the templates' nominal box width / height: bends are measured in round units
+_MIN_DENSE = 8  # a thin-plate warp needs this many anchors; with fewer, the affine fit
+
+
+@dataclass(frozen=True, slots=True)
+class ThinPlate:
+    """A thin-plate spline through every anchor: exactly on each measured point, the least
+    bending in between, affine far away (``affine``: its affine part)."""
+
+    centres: tuple[Point, ...]  # anchors in template units, u scaled by _ASPECT
+    weights_x: tuple[float, ...]
+    weights_y: tuple[float, ...]
+    affine: Affine
+
+    @property
+    def box_width(self) -> float:
+        return self.affine.box_width
+
+    @property
+    def box_height(self) -> float:
+        return self.affine.box_height
+
+    def __call__(self, u: float, v: float) -> Point:
+        return self.many([(u, v)])[0]
+
+    def many(self, points: Sequence[Point]) -> list[Point]:
+        import numpy as np
+
+        uv = np.asarray(points, dtype=float).reshape(-1, 2)
+        kernel = _kernel(uv * (_ASPECT, 1.0), np.asarray(self.centres))
+        a = self.affine
+        xs = a.a * uv[:, 0] + a.b * uv[:, 1] + a.c + kernel @ np.asarray(self.weights_x)
+        ys = a.d * uv[:, 0] + a.e * uv[:, 1] + a.f + kernel @ np.asarray(self.weights_y)
+        return [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
+
+
+def _kernel(points: Any, centres: Any) -> Any:
+    """r^2 log r^2 between every point and every centre (0 where they meet)."""
+    import numpy as np
+
+    squared = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = squared * np.log(squared)
+    return np.where(squared > 0, values, 0.0)
+
+
+def thin_plate(source: Sequence[Point], target: Sequence[Point]) -> ThinPlate:
+    """The thin-plate spline taking ``source`` (u, v) exactly to ``target`` (x, y)."""
+    import numpy as np
+
+    uv = np.asarray(source, dtype=float)
+    scaled = uv * (_ASPECT, 1.0)
+    n = len(source)
+    system = np.zeros((n + 3, n + 3))
+    system[:n, :n] = _kernel(scaled, scaled)
+    system[:n, n] = 1.0
+    system[:n, n + 1 :] = uv
+    system[n, :n] = 1.0
+    system[n + 1 :, :n] = uv.T
+    goal = np.zeros((n + 3, 2))
+    goal[:n] = np.asarray(target, dtype=float)
+    solved = np.linalg.solve(system, goal)
+    (c, f), (a, d), (b, e) = solved[n], solved[n + 1], solved[n + 2]
+    return ThinPlate(
+        tuple((float(p[0]), float(p[1])) for p in scaled),
+        tuple(float(w) for w in solved[:n, 0]),
+        tuple(float(w) for w in solved[:n, 1]),
+        Affine(float(a), float(b), float(c), float(d), float(e), float(f)),
+    )
+
+
 @cache
 def canonical_anchors() -> tuple[tuple[str, Point], ...]:
     """Where the anchors sit in the face box that every vendor shares (the mean over every
@@ -178,9 +264,23 @@ def canonical_anchors() -> tuple[tuple[str, Point], ...]:
     return tuple((name, (s[0] / s[2], s[1] / s[2])) for name, s in sorted(sums.items()))
 
 
-def placement(face: Face, operation: str, group: str) -> Affine:
+def face_map(measured: Mapping[str, Point]) -> Affine | ThinPlate:
+    """The map from the shared face box (template units) to a detected face: the thin-plate
+    warp through every canonical anchor measured, or the affine fit of the core five."""
+    canonical = dict(canonical_anchors())
+    shared = [name for name in canonical if name in measured]
+    if len(shared) >= _MIN_DENSE:
+        return thin_plate([canonical[name] for name in shared], [measured[name] for name in shared])
+    core = [name for name in shared if name in CORE_ANCHORS]
+    return fit([canonical[name] for name in core], [measured[name] for name in core])
+
+
+def placement(face: Face, operation: str, group: str) -> Affine | ThinPlate:
     """The map that places ``group`` of ``operation``'s template on ``face``: the box map
-    for a face known by its box, else the fit of the group's anchor set to the face's."""
+    for a face known by its box; for a detected face, a thin-plate warp through every
+    anchor the template and the face share (eye corners, lips and chin besides pupils,
+    nose tip and mouth corners), or with fewer than eight of them the weighted affine fit of
+    the core five."""
     if not face.anchors:
         return box_map(face)
     # A face read back from JSON (a stored face_token) holds lists: make it hashable.
@@ -189,12 +289,17 @@ def placement(face: Face, operation: str, group: str) -> Affine:
 
 
 @lru_cache(maxsize=1024)  # a face is placed once per operation and group, then reused
-def _fitted(measured: tuple[tuple[str, float, float], ...], operation: str, group: str) -> Affine:
+def _fitted(
+    measured: tuple[tuple[str, float, float], ...], operation: str, group: str
+) -> Affine | ThinPlate:
     found = {name: (x, y) for name, x, y in measured}
     for placed, anchors in anchor_sets(operation):
         if group in placed:
-            names = [name for name, _ in anchors if name in found]
             uv = dict(anchors)
+            shared = [name for name, _ in anchors if name in found]
+            if len(shared) >= _MIN_DENSE:
+                return thin_plate([uv[name] for name in shared], [found[name] for name in shared])
+            names = [name for name in shared if name in CORE_ANCHORS]
             return fit(
                 [uv[name] for name in names],
                 [found[name] for name in names],

@@ -15,7 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 from face_contracts._resources import data_dir, load_json
-from face_contracts.generation._fit import Affine, placement
+from face_contracts.generation._fit import Affine, ThinPlate, placement
 from face_contracts.generation._scene import HEX, Chooser, Face, Scene
 from face_contracts.generation._schema import flatten, property_schema, schema_of
 
@@ -74,7 +74,10 @@ def _prepared(
 
 
 def place(
-    face: Face, uv: Sequence[float], jitter: random.Random, where: Affine | None = None
+    face: Face,
+    uv: Sequence[float],
+    jitter: random.Random,
+    where: Affine | ThinPlate | None = None,
 ) -> tuple[float, float]:
     """A template point moved by at most 0.5% of the box and placed on the face: by
     ``where`` (the template's map for a detected face, :func:`placement`) when the face has
@@ -143,13 +146,15 @@ def facepp_thousandlandmark(
     for group in groups:
         points, radii = _prepared(operation, group)
         where = placement(face, operation, group)
-        a, b, c, d, e, f = where.a, where.b, where.c, where.d, where.e, where.f
-        values: dict[str, Any] = {}
-        # The hot loop of generation: 975 points per answer, so plain arithmetic, no calls.
-        for key, u, v in points:
-            ju = u + (rand() - 0.5) * _JITTER
-            jv = v + (rand() - 0.5) * _JITTER
-            values[key] = {"x": int(a * ju + b * jv + c), "y": int(d * ju + e * jv + f)}
+        # The hot loop of generation: 975 points per answer, so plain arithmetic, and every
+        # point of a group placed in one call.
+        jittered = [
+            (u + (rand() - 0.5) * _JITTER, v + (rand() - 0.5) * _JITTER) for _, u, v in points
+        ]
+        values: dict[str, Any] = {
+            key: {"x": int(x), "y": int(y)}
+            for (key, _, _), (x, y) in zip(points, where.many(jittered), strict=True)
+        }
         width = where.box_width
         for key, radius in radii:
             values[key] = round(radius * width * (0.9 + 0.2 * rand()), 3)
@@ -306,7 +311,9 @@ def ailab_face_key_points(
     return {**_ailab_envelope(chooser), "result": {"face_num": len(faces), "face_list": faces}}
 
 
-def _xy(face: Face, uv: Sequence[float], jitter: random.Random, where: Affine) -> dict[str, float]:
+def _xy(
+    face: Face, uv: Sequence[float], jitter: random.Random, where: Affine | ThinPlate
+) -> dict[str, float]:
     x, y = place(face, uv, jitter, where)
     return {"x": round(x, 2), "y": round(y, 2)}
 
@@ -480,3 +487,47 @@ def facepp_detect(
 RENDERERS["facepp.detect"] = facepp_detect
 RENDERERS["ailab.face_key_points"] = ailab_face_key_points
 RENDERERS["ailab.face_analyzer_advanced"] = ailab_face_analyzer_advanced
+
+
+# --- documented alternative shapes (variants) --------------------------------------------
+
+
+def ailab_face_analyzer_advanced_face_detail_infos(
+    scene: Scene, request: Mapping[str, Any] | None, chooser: Chooser
+) -> dict[str, Any]:
+    """The ``face_detail_infos`` variant of Face Analyzer Advanced's answer: the shape its
+    OpenAPI example shows (D-AIL-02), one entry per face with its box and every attribute."""
+    from face_contracts.generation._schema import flatten, property_schema
+
+    del request  # the operation takes only an image
+    node, base = schema_of("ailab.face_analyzer_advanced", "response", "face_detail_infos")
+    info = flatten(flatten(node, base)["properties"]["face_detail_infos"]["schema"], base)
+    entry = flatten(info["items"], base)
+    attributes = flatten(*property_schema(entry, "face_detail_attributes_info"))
+    return {
+        **_ailab_envelope(chooser),
+        "image_width": scene.width,
+        "image_height": scene.height,
+        "face_detail_infos": [
+            {
+                "face_rect": {
+                    "x": int(face.left),
+                    "y": int(face.top),
+                    "width": int(face.width),
+                    "height": int(face.height),
+                },
+                "face_detail_attributes_info": produce(attributes, chooser),
+            }
+            for face in scene.faces
+        ],
+    }
+
+
+VARIANT_RENDERERS: dict[
+    tuple[str, str], Callable[[Scene, Mapping[str, Any] | None, Chooser], dict[str, Any]]
+] = {
+    ("ailab.face_analyzer_advanced", "face_detail_infos"): (
+        ailab_face_analyzer_advanced_face_detail_infos
+    ),
+}
+"""Renderers of the documented alternative response shapes, by (operation, variant)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import threading
 import warnings
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from PIL import Image
 
 from face_contracts import faces as detector
 from face_contracts._resources import data_dir
-from face_contracts.generation._fit import canonical_anchors, fit
+from face_contracts.generation._fit import face_map
 from face_contracts.generation._scene import Face, Scene
 from face_contracts.images import (
     ImageInfo,
@@ -117,10 +118,13 @@ def detected_face(found: detector.FoundFace, width: int, height: int) -> Face:
     (hairline to chin, head outline to head outline: where the template anchors put it),
     inside the picture, and the measured anchors every template is then fitted to."""
     measured = found.anchors()
-    names = [name for name, _ in canonical_anchors()]
-    where = fit([uv for _, uv in canonical_anchors()], [measured[name] for name in names])
-    centre_x, centre_y = where(0.5, 0.5)
-    box_width, box_height = where.box_width, where.box_height
+    where = face_map(measured)
+    # The box's edges where the face map puts them (the middles of its sides): a tilted
+    # face keeps its own size, and the chin sits inside the box as in every template.
+    (tx, ty), (bx, by) = where(0.5, 0.0), where(0.5, 1.0)
+    (lx, ly), (rx, ry) = where(0.0, 0.5), where(1.0, 0.5)
+    centre_x, centre_y = (tx + bx + lx + rx) / 4, (ty + by + ly + ry) / 4
+    box_width, box_height = math.dist((lx, ly), (rx, ry)), math.dist((tx, ty), (bx, by))
     left = max(0, round(centre_x - box_width / 2))
     top = max(0, round(centre_y - box_height / 2))
     right = min(width, round(centre_x + box_width / 2))
