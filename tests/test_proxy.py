@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -480,6 +481,42 @@ def test_the_client_does_not_wait_for_judging(
         release.set()
         (entry,) = client.get(proxy.url + "/__admin/requests").json()
     assert entry["judged"]
+
+
+def test_requests_wait_while_judging_is_too_far_behind(
+    monkeypatch: pytest.MonkeyPatch, client: httpx.Client
+) -> None:
+    import face_contracts.proxy
+
+    monkeypatch.setattr(face_contracts.proxy, "JUDGING_BACKLOG", 2)
+    release = threading.Event()
+    echo = EchoServer()
+    with (
+        ServerThread(echo) as upstream,
+        _proxy(upstream.url) as proxy,
+        concurrent.futures.ThreadPoolExecutor(1) as background,
+    ):
+        judged = proxy.app._judge._judged
+
+        def held(exchange: Any) -> Any:
+            release.wait(30)
+            return judged(exchange)
+
+        proxy.app._judge._judged = held  # type: ignore[method-assign]
+        for _ in range(2):
+            assert client.post(proxy.url + "/face/analyze", content=b"{}").status_code == 207
+        third = background.submit(client.post, proxy.url + "/face/analyze", content=b"{}")
+        for _ in range(1000):
+            if proxy.app.waiting_for_judging:
+                break
+            time.sleep(0.01)
+        assert proxy.app.waiting_for_judging == 1
+        assert len(echo.seen) == 2  # held back, not forwarded
+        release.set()
+        assert third.result(30).status_code == 207
+        journal = client.get(proxy.url + "/__admin/requests").json()
+    assert len(echo.seen) == 3
+    assert len(journal) == 3
 
 
 def test_judging_goes_on_in_threads_when_the_judging_process_dies(

@@ -97,7 +97,10 @@ GRACEFUL_SHUTDOWN = 5
 ANSWER_LIMIT = 32 << 20
 JOURNAL_LIMIT = 256
 JOURNAL_ANSWER_LIMIT = 256 << 10  # an answer larger than this is journaled as its digest
-JUDGING_BACKLOG = 64  # exchanges waiting to be judged before a client is made to wait
+# Exchanges answered but not yet judged (each holds its bytes): beyond this, the next
+# request waits for judging to catch up before it is forwarded, so memory stays bounded
+# when judging is slower than forwarding.
+JUDGING_BACKLOG = 64
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -318,6 +321,7 @@ class ProxyApp:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self._pending: dict[int, concurrent.futures.Future[None]] = {}
+        self.waiting_for_judging = 0  # requests held back until judging catches up
         # Judging runs in this process's threads, or (``face-contracts proxy``) in a process
         # of its own, where it cannot hold the interpreter lock the forwarding needs.
         self._judging = judging
@@ -387,6 +391,7 @@ class ProxyApp:
     # --- forwarding -------------------------------------------------------------------------
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._room_to_judge()
         method: str = scope["method"]
         path: str = scope["path"]
         raw_headers: list[tuple[bytes, bytes]] = list(scope["headers"])
@@ -460,12 +465,6 @@ class ProxyApp:
             await response.aclose()
             exchange.upstream_ms = round((time.perf_counter() - started) * 1000, 3)
             self._submit(exchange)
-        with self._lock:
-            waiting = len(self._pending) > JUDGING_BACKLOG
-            done = self._pending.get(exchange.seq)
-        if waiting and done is not None:
-            # Judging fell behind: this client waits for its own verdict (after its answer).
-            await asyncio.wrap_future(done)
 
     async def _relay(self, response: httpx.Response, send: Send, exchange: _Exchange) -> None:
         connection_named = {
@@ -552,6 +551,20 @@ class ProxyApp:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         self._submit(exchange)
+
+    async def _room_to_judge(self) -> None:
+        """Wait while :data:`JUDGING_BACKLOG` exchanges wait to be judged."""
+        while True:
+            with self._lock:
+                if len(self._pending) < JUDGING_BACKLOG:
+                    return
+                pending = [asyncio.wrap_future(future) for future in self._pending.values()]
+                self.waiting_for_judging += 1
+            try:
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                with self._lock:
+                    self.waiting_for_judging -= 1
 
     def _track(self, exchange: _Exchange) -> None:
         """Count the exchange as pending from before its client can have the whole answer,
