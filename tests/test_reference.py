@@ -36,14 +36,29 @@ def test_every_fixture_and_marker_argument_is_listed() -> None:
     assert {"face_mock", "face_mock_respx", "face_mock_server"} <= fixtures
     for name in sorted(fixtures):
         assert f"| `{name}` |" in REFERENCE, name
-    marker = re.search(
-        r'"face_mock\((.*?)\):', _source("pytest_plugin.py").replace('"\n        "', ""), re.S
-    )
-    assert marker is not None
-    arguments = re.findall(r"([a-z_]+)=", marker.group(1))
+    from face_contracts.pytest_plugin import _FIXTURE_SETTINGS
+    from face_contracts.settings import SETTING_NAMES
+
+    # The marker takes every setting (a key of the settings file) and its own arguments.
+    arguments = [*SETTING_NAMES, *_FIXTURE_SETTINGS]
     assert len(arguments) >= 10, arguments
     for name in arguments:
         assert f"| `{name}` |" in REFERENCE, name
+
+
+def test_every_mock_method_rule_route_and_query_parameter_is_listed() -> None:
+    from face_contracts.mock import FaceMock, RuleHandle
+    from face_contracts.mock.transports import RoutedFaceMock, ServedFaceMock
+    from face_contracts.server import RULE_KINDS
+
+    for cls in (FaceMock, RoutedFaceMock, ServedFaceMock, RuleHandle):
+        for name in dir(cls):
+            if not name.startswith("_") and name not in {"mock", "id", "base_settings"}:
+                assert f"`{name}" in REFERENCE or f".{name}" in REFERENCE, (cls.__name__, name)
+    for kind in RULE_KINDS:
+        assert f"`DELETE /__admin/{kind}/{{id}}`" in REFERENCE, kind
+    for parameter in ("operation", "status", "since", "limit"):
+        assert f"`{parameter}=`" in REFERENCE, parameter
 
 
 def test_every_environment_variable_is_listed() -> None:

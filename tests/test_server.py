@@ -316,11 +316,19 @@ def test_config_images_cannot_escape_the_config_directory(tmp_path: Path) -> Non
 
 
 def readme_curl_examples() -> list[str]:
+    """The curl lines of every marked block of the README, in order (Admin API, Scenario
+    control), run against one server."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = text.split("<!-- curl-examples:start -->", 1)[1].split("<!-- curl-examples:end -->", 1)[
-        0
+    blocks = [
+        part.split("<!-- curl-examples:end -->", 1)[0]
+        for part in text.split("<!-- curl-examples:start -->")[1:]
     ]
-    return [line.removeprefix("$ ") for line in block.splitlines() if line.startswith("$ curl ")]
+    return [
+        line.removeprefix("$ ")
+        for block in blocks
+        for line in block.splitlines()
+        if line.startswith("$ curl ")
+    ]
 
 
 def test_readme_curl_examples_work() -> None:

@@ -42,6 +42,7 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="face-contracts",
         description="Contracts, generators and mocks for face-landmark APIs.",
     )
+    parser.add_argument("--version", action="version", version=f"face-contracts {_version()}")
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
@@ -88,10 +89,21 @@ def _build_parser() -> argparse.ArgumentParser:
         "the document breaks exactly one rule and 'expected' lists every (rule, pointer) "
         "failure validate reports for it. Requests are request documents: "
         '{"headers": {...}, "body": {...}} with images as base64 file parts. '
-        "The same --seed prints the same lines.",
+        "The same --seed prints the same lines. Request pictures are small unless "
+        "--image-size says otherwise; without it, invalid requests that break the picture's "
+        "byte limit (megabytes of base64) are left out.",
     )
     example.add_argument("operation", metavar="OPERATION", help="operation id")
     example.add_argument("kind", metavar="KIND", help=f"document kind: {', '.join(KINDS)}")
+    example.add_argument(
+        "--variant", help="documents of a documented alternative shape (validate --variant)"
+    )
+    example.add_argument(
+        "--image-size",
+        metavar="WxH",
+        help="size of the pictures in requests, such as 640x480 (default: the smallest the "
+        "vendor's limits accept that holds a face, at least 64x64)",
+    )
     example.add_argument(
         "--invalid", action="store_true", help="print invalid documents with their labels"
     )
@@ -317,16 +329,35 @@ def _proxy(args: argparse.Namespace) -> int:
 
 
 def _example(args: argparse.Namespace) -> int:
-    from face_contracts.generation._examples import generate
+    from face_contracts.generation._examples import generate, parse_image_size
 
     if args.count < 1:
         msg = "--count must be at least 1"
         raise _UsageError(msg)
-    contracts().operation(args.operation).schema_id(args.kind)
-    for line in generate(
-        args.operation, args.kind, invalid=args.invalid, count=args.count, seed=args.seed
-    ):
-        sys.stdout.write(line + "\n")
+    contracts().operation(args.operation).schema_id(args.kind, args.variant)
+    size = None
+    if args.image_size is not None:
+        if args.kind != "request":
+            msg = "--image-size applies to request documents"
+            raise _UsageError(msg)
+        try:
+            size = parse_image_size(args.image_size)
+        except ValueError as error:
+            raise _UsageError(str(error)) from None
+    try:
+        lines = generate(
+            args.operation,
+            args.kind,
+            invalid=args.invalid,
+            count=args.count,
+            seed=args.seed,
+            variant=args.variant,
+            image_size=size,
+        )
+        for line in lines:
+            sys.stdout.write(line + "\n")
+    except (ValueError, NotImplementedError) as error:  # a size the vendor refuses
+        raise _UsageError(str(error)) from None
     return EXIT_OK
 
 
@@ -351,6 +382,15 @@ def _draw(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise _UsageError(str(error)) from None
     try:
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("face-contracts")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
         picture = draw(args.operation, image, response, mock=mock)
     except DrawError as error:
         where = {"image": args.image, "response": args.response}.get(error.subject)

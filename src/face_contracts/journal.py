@@ -220,6 +220,11 @@ class JournalQuery:
     since: float | None = None
     limit: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 0:
+            msg = f"limit must be 0 or more, not {self.limit}"
+            raise ValueError(msg)
+
     def matches(self, entry: JournalEntry) -> bool:
         return (
             (self.operation is None or entry.operation == self.operation)
@@ -229,7 +234,7 @@ class JournalQuery:
 
     def select(self, entries: Iterable[JournalEntry]) -> list[JournalEntry]:
         found = [entry for entry in entries if self.matches(entry)]
-        return found[-self.limit :] if self.limit is not None else found
+        return found[max(0, len(found) - self.limit) :] if self.limit is not None else found
 
 
 class Journal:

@@ -13,7 +13,7 @@ Both mock fixtures are a :class:`~face_contracts.mock.FaceMock` (``set_faces``,
 ``force_error``, ``add_fault``, ``set_credentials``, ``register_image``, ``configure``,
 ``calls``, ``assert_called``, ``journal``, ``reset``), fresh for each test and configured by
 the ``@pytest.mark.face_mock(...)`` marker. A request that reaches no operation (a wrong
-path or method) fails the test at teardown with its near misses, unless the marker says
+path or method) fails the test with its near misses, unless the marker says
 ``allow_unmatched=True``; requests that reach an operation are answered as the vendor
 answers them, errors included, and never fail a test by themselves. When a test fails, its
 report gets a section listing every call the mock answered, and what the contract expected
@@ -53,6 +53,7 @@ __all__ = [
     "face_mock_server",
     "pytest_addoption",
     "pytest_configure",
+    "pytest_runtest_call",
     "pytest_runtest_makereport",
 ]
 
@@ -146,12 +147,14 @@ def face_mock(
 ) -> Iterator[ServedFaceMock]:
     """A fresh :class:`~face_contracts.mock.FaceMock` served on the session's local server:
     ``face_mock.url`` is its base URL (``http://127.0.0.1:PORT``). Configured by the
-    ``face_mock`` marker; ``reset()`` returns to the marker's configuration. At teardown, a
-    request that reached no operation, or an error inside the server, fails the test."""
+    ``face_mock`` marker; ``reset()`` returns to the marker's configuration. A request that
+    reached no operation fails the test once it has run; an error inside the server fails it
+    at teardown."""
     from face_contracts.mock.transports import ServedFaceMock
 
     settings = _marker_settings(request)
     mock = ServedFaceMock(face_mock_server, _settings(request, settings))
+    watched = _watch(request, mock, settings)
     previous = face_mock_server.mock
     face_mock_server.clear()  # pytest-httpserver's log and errors: bounded per test
     face_mock_server.mock = mock
@@ -166,7 +169,7 @@ def face_mock(
 
         details = "\n".join("".join(traceback.format_exception(e)).rstrip() for e in errors)
         pytest.fail(f"face-contracts: the mock server failed while answering:\n{details}")
-    _check_unmatched(mock, settings)
+    watched.check()  # requests sent after the test's call (by other fixtures' teardown)
 
 
 @pytest.fixture
@@ -186,9 +189,65 @@ def face_mock_respx(request: pytest.FixtureRequest) -> Iterator[RoutedFaceMock]:
         *_as_list(settings.get("hosts", [])),
     ]
     mock = RoutedFaceMock(_settings(request, settings), hosts=hosts)
+    watched = _watch(request, mock, settings)
     with mock.router:
         yield mock
-    _check_unmatched(mock, settings)
+    watched.check()  # requests sent after the test's call (by other fixtures' teardown)
+
+
+# --- requests no operation serves ----------------------------------------------------------
+
+
+class _Watched:
+    """A mock fixture of one test and the requests to unknown paths already reported."""
+
+    def __init__(self, mock: FaceMock, allowed: bool) -> None:
+        self.mock = mock
+        self.allowed = allowed
+        self.reported: set[tuple[int, str, str, float]] = set()
+
+    def unmatched(self) -> str | None:
+        """The report of the requests that reached no operation, not reported before."""
+        if self.allowed:
+            return None
+        from face_contracts.mock.transports import unmatched_report
+
+        fresh = [
+            entry
+            for entry in self.mock.journal
+            if entry.operation is None
+            and (entry.sequence, entry.method, entry.path, entry.at) not in self.reported
+        ]
+        self.reported.update((e.sequence, e.method, e.path, e.at) for e in fresh)
+        return unmatched_report(fresh)
+
+    def check(self) -> None:
+        message = self.unmatched()
+        if message is not None:
+            hint = (
+                "If the test means to call unknown paths, mark it "
+                "@pytest.mark.face_mock(allow_unmatched=True)."
+            )
+            pytest.fail(f"{message}\n{hint}", pytrace=False)
+
+
+_WATCHED = pytest.StashKey[list[_Watched]]()
+
+
+def _watch(request: pytest.FixtureRequest, mock: FaceMock, settings: Mapping[str, Any]) -> _Watched:
+    watched = _Watched(mock, bool(settings.get("allow_unmatched")))
+    request.node.stash.setdefault(_WATCHED, []).append(watched)
+    return watched
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """A request to a path no vendor serves fails the test itself, once it has run (not
+    its teardown): the failure is the test's, reported with the test's outcome."""
+    result = yield  # a test that failed already reports its journal (below)
+    for watched in item.stash.get(_WATCHED, []):
+        watched.check()
+    return result
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -209,6 +268,10 @@ def pytest_runtest_makereport(
                 from face_contracts.mock.transports import journal_report
 
                 report.sections.append((f"face-contracts {name}", journal_report(mock.journal)))
+        for watched in item.stash.get(_WATCHED, []):
+            unmatched = watched.unmatched()  # reported here, not again at teardown
+            if unmatched is not None:
+                report.sections.append(("face-contracts unknown paths", unmatched))
     return report
 
 
@@ -263,17 +326,3 @@ def _settings(request: pytest.FixtureRequest, marked: Mapping[str, Any]) -> Sett
         problem = str(error)
     _usage(f"{problem}")  # outside the handler: no chained traceback
     return base
-
-
-def _check_unmatched(mock: FaceMock, settings: Mapping[str, Any]) -> None:
-    if settings.get("allow_unmatched"):
-        return
-    from face_contracts.mock.transports import unmatched_report
-
-    message = unmatched_report(mock.journal)
-    if message is not None:
-        hint = (
-            "If the test means to call unknown paths, mark it "
-            "@pytest.mark.face_mock(allow_unmatched=True)."
-        )
-        pytest.fail(f"{message}\n{hint}", pytrace=False)

@@ -338,7 +338,7 @@ class MockApp:
                 await self._body_timeout(send)
             return
         route = (scope["method"], scope["path"].removeprefix(ADMIN_PREFIX).rstrip("/"))
-        handler = _ADMIN_ROUTES.get(route)
+        handler = _ADMIN_ROUTES.get(route) or _rule_route(*route)
         if handler is None:
             await _json(
                 send,
@@ -517,13 +517,49 @@ _ADMIN_ROUTES: dict[tuple[str, str], Callable[[MockApp, bytes, str], tuple[int, 
 
 
 def _route_list() -> list[str]:
-    return [f"{method} {ADMIN_PREFIX}{path}" for method, path in _ADMIN_ROUTES]
+    return [f"{method} {ADMIN_PREFIX}{path}" for method, path in _ADMIN_ROUTES] + [
+        f"DELETE {ADMIN_PREFIX}{kind}/{{id}}" for kind in RULE_KINDS
+    ]
 
 
 def _object(body: bytes) -> dict[str, Any]:
     try:
         value = orjson.loads(body or b"{}")
     except orjson.JSONDecodeError as error:
+RULE_KINDS: dict[str, str] = {
+    "errors": "forced error",
+    "faults": "fault",
+    "responses": "stubbed answer",
+}
+"""The admin collections whose items are removed one by one: ``DELETE /__admin/KIND/{id}``."""
+
+
+def _rule_route(method: str, path: str) -> Callable[[MockApp, bytes, str], tuple[int, Any]] | None:
+    """The handler of ``DELETE /__admin/{errors|faults|responses}/{id}``, or None."""
+    from urllib.parse import unquote
+
+    kind, _, rule_id = path.partition("/")
+    if method != "DELETE" or kind not in RULE_KINDS or not rule_id or "/" in rule_id:
+        return None
+
+    def remove_rule(app: MockApp, body: bytes, query: str) -> tuple[int, Any]:
+        del body, query
+        return _remove_rule(app.mock, kind, unquote(rule_id))
+
+    return remove_rule
+
+
+def _remove_rule(mock: FaceMock, kind: str, rule_id: str) -> tuple[int, Any]:
+    """DELETE /__admin/errors/{id} (faults, responses): remove one rule; 404 naming the id
+    (and the ids in force) when there is none of that kind."""
+    in_force = [rule.id for rule in getattr(mock.settings, kind)]
+    if rule_id not in in_force or not mock.remove(rule_id):
+        listed = ", ".join(in_force) if in_force else "none"
+        message = f"no {RULE_KINDS[kind]} with id {rule_id!r}; {kind} in force: {listed}"
+        return 404, {"error": message}
+    return 200, {"removed": rule_id, kind: [r.to_json() for r in getattr(mock.settings, kind)]}
+
+
         msg = f"the body is not JSON: {error}"
         raise ValueError(msg) from None
     if not isinstance(value, dict):
@@ -545,12 +581,9 @@ def _query(query: str) -> JournalQuery:
         )
         raise ValueError(msg)
     try:
-        return JournalQuery(
-            values.get("operation") or None,
-            int(values["status"]) if "status" in values else None,
-            float(values["since"]) if "since" in values else None,
-            int(values["limit"]) if "limit" in values else None,
-        )
+        status = int(values["status"]) if "status" in values else None
+        since = float(values["since"]) if "since" in values else None
+        limit = int(values["limit"]) if "limit" in values else None
     except ValueError:
         msg = "status and limit are integers, since is a Unix time in seconds"
         raise ValueError(msg) from None
@@ -562,6 +595,7 @@ def _entry_json(entry: JournalEntry) -> dict[str, Any]:
     data.update(
         request_valid=None if verdict is None else verdict.valid,
         request_failures=[] if verdict is None else [str(f) for f in verdict.failures],
+    return JournalQuery(values.get("operation") or None, status, since, limit)
         response=entry.response,
     )
     return data
@@ -574,7 +608,8 @@ def _admin_answer(
     try:
         status, payload = handler(app, body, query)
     except (ConfigError, ValueError, TypeError, KeyError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+        # A bare KeyError's str() is its repr; ours (unknown operation) explain themselves.
+        message = error.args[0] if type(error) is KeyError and error.args else str(error)
         return 400, orjson.dumps({"error": str(message)})
     except Exception:  # a bug of ours: logged, answered as one
         logger.exception("admin handler %s failed", handler.__name__)

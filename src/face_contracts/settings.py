@@ -214,7 +214,7 @@ class StubbedResponse:
     """Answer matching calls of ``operation`` with exactly this (``status``, ``body`` bytes,
     ``content_type``, ``headers``), or, when ``invalid`` names a drift label, with the
     operation's real success answer for that request broken in that one way (seeded by
-    ``seed``)."""
+    ``seed``; at the JSON pointer ``at`` or below it, if given)."""
 
     operation: str
     status: int = 200
@@ -223,6 +223,7 @@ class StubbedResponse:
     headers: tuple[tuple[str, str], ...] = ()
     invalid: str | None = None
     seed: int = 0
+    at: str | None = None
     when: When = field(default_factory=When)
     nth: int | None = None
     times: int | None = None
@@ -231,7 +232,7 @@ class StubbedResponse:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "operation": self.operation}
         if self.invalid is not None:
-            data.update(invalid=self.invalid, seed=self.seed)
+            data.update(invalid=self.invalid, seed=self.seed, at=self.at)
         else:
             data.update(
                 status=self.status,
@@ -508,6 +509,12 @@ def settings_schema() -> dict[str, Any]:
                 **stub_common,
                 "invalid": {"enum": list(DRIFT_LABELS)},
                 "seed": {"type": "integer"},
+                "at": {
+                    "type": "string",
+                    "pattern": "^(/.*)?$",
+                    "description": "a JSON pointer into the answer: the drift touches it "
+                    "or a place below it",
+                },
             },
         },
         "else": {
@@ -734,6 +741,8 @@ def _kinds(branches: list[Any]) -> str:
         if not isinstance(branch, dict) or "not" in branch:
             continue
         kind = branch.get("description") or branch.get("type", "value")
+        if "enum" in branch and "type" not in branch:
+            kind = f"one of {', '.join(map(str, branch['enum']))}"
         if "const" in branch.get("properties", {}).get("distribution", {}):
             kind = f"a {branch['properties']['distribution']['const']} distribution object"
         elif kind == "integer" or kind == "number":
@@ -771,7 +780,7 @@ def _typed(name: str, value: Any, plain: Mapping[str, Any], paths: _Paths) -> An
     if name == "faults":
         return tuple(_fault(index, item) for index, item in enumerate(value))
     if name == "responses":
-        return tuple(_stub(item) for item in value)
+        return tuple(_stub(index, item) for index, item in enumerate(value))
     if name == "recordings":
         return _recordings(value, paths, allow_drift=bool(plain.get("replay_drift")))
     if name == "rate_per_second" and value is not None:
@@ -842,7 +851,7 @@ def _fault(index: int, item: Mapping[str, Any]) -> Fault:
     )
 
 
-def _stub(item: Mapping[str, Any]) -> StubbedResponse:
+def _stub(index: int, item: Mapping[str, Any]) -> StubbedResponse:
     common: dict[str, Any] = {
         "when": _when(item.get("when")),
         "nth": item.get("nth"),
@@ -850,8 +859,15 @@ def _stub(item: Mapping[str, Any]) -> StubbedResponse:
         "id": item.get("id") or _rule_id(),
     }
     if "invalid" in item:
+        at = item.get("at")
+        if at is not None:
+            _check_pointer(f"responses[{index}].at", item["operation"], at)
         return StubbedResponse(
-            item["operation"], invalid=item["invalid"], seed=int(item.get("seed", 0)), **common
+            item["operation"],
+            invalid=item["invalid"],
+            seed=int(item.get("seed", 0)),
+            at=at,
+            **common,
         )
     body = item["body"]
     if isinstance(body, bytes | bytearray | memoryview):
@@ -868,6 +884,81 @@ def _stub(item: Mapping[str, Any]) -> StubbedResponse:
         headers=tuple((str(k), str(v)) for k, v in item.get("headers", {}).items()),
         **common,
     )
+
+
+def _check_pointer(name: str, operation: str, at: str) -> None:
+    """Refuse a pointer that no success answer of ``operation`` can have (its schema has no
+    such place), naming the keys possible where it goes astray."""
+    from face_contracts.generation._schema import schema_of
+
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in at.split("/")[1:]]
+    node, base = schema_of(operation, "response")
+    problem = _astray(node, base, parts, 0)
+    if problem is not None:
+        depth, known = problem
+        where = "".join("/" + p for p in at.split("/")[1 : depth + 1]) or "/"
+        options = (
+            f"; keys there: {_some(parts[depth], known)}" if known else "; nothing is below it"
+        )
+        msg = (
+            f"{name}: {at!r} is no place in a success answer of {operation}: "
+            f"{parts[depth]!r} is not under {where}{options}"
+        )
+        raise SettingsError(msg)
+
+
+def _some(wanted: str, known: list[str], shown: int = 12) -> str:
+    """Known keys, the closest to ``wanted`` first, at most ``shown`` of them."""
+    import difflib
+
+    close = difflib.get_close_matches(wanted, known, n=4, cutoff=0.5)
+    ordered = [*close, *(key for key in known if key not in close)]
+    more = f" ... ({len(known)} in all)" if len(ordered) > shown else ""
+    return ", ".join(ordered[:shown]) + more
+
+
+def _astray(node: Any, base: str, parts: list[str], depth: int) -> tuple[int, list[str]] | None:
+    """None if the schema has a place at ``parts[depth:]`` below ``node``; else how deep
+    the pointer goes before it leaves the schema, and the keys possible there."""
+    from face_contracts.generation._schema import flatten, property_schema
+
+    if depth == len(parts):
+        return None
+    flat = flatten(node, base) if node is not True else {}
+    branches = flat.get("anyOf", []) + flat.get("oneOf", [])
+    deepest: tuple[int, list[str]] | None = None
+    for branch in branches:
+        found = _astray(branch, base, parts, depth)
+        if found is None:
+            return None
+        if deepest is None or found[0] > deepest[0]:
+            deepest = found
+    step = parts[depth]
+    children: list[tuple[Any, str]] = []
+    if step in flat.get("properties", {}):
+        children.append(property_schema(flat, step))
+    elif isinstance(flat.get("additionalProperties"), dict):
+        children.append((flat["additionalProperties"], base))
+    if step.isdigit() and isinstance(flat.get("items"), dict):
+        children.append((flat["items"], base))
+    open_ended = (
+        not ({"properties", "items", "type", "enum", "const"} & set(flat) or branches)
+        or flat.get("additionalProperties", False) is True
+    )
+    if open_ended:
+        return None
+    for child, child_base in children:
+        found = _astray(child, child_base, parts, depth + 1)
+        if found is None:
+            return None
+        if deepest is None or found[0] > deepest[0]:
+            deepest = found
+    if deepest is not None and deepest[0] > depth:
+        return deepest
+    known = sorted(flat.get("properties", {}))
+    if isinstance(flat.get("items"), dict):
+        known.append("0, 1, ... (array items)")
+    return depth, known
 
 
 def _inside(name: str, source: str, paths: _Paths) -> Path:

@@ -23,7 +23,7 @@ the request it answers.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from hypothesis import assume
@@ -38,7 +38,9 @@ from face_contracts.generation._schema import schema_of
 from face_contracts.images import encode_image, pad_image
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+
+    from face_contracts.generation._scene import Chooser
 
 __all__ = [
     "Exchange",
@@ -122,6 +124,46 @@ def _scene_for(operation: str, *, min_faces: int, max_faces: int) -> st.SearchSt
         max_side=high,
         min_face=min(side, low),
     )
+
+
+def _sized_scene(
+    operation: str, size: tuple[int, int], *, max_faces: int
+) -> st.SearchStrategy[Scene]:
+    """Scenes of exactly ``size`` (width, height), which the operation's limits accept."""
+    width, height = size
+    limits = _limits(operation)
+    if limits is not None:
+        low, high = limits["min_pixels"], limits["max_pixels"]
+        above = (
+            (low["width"], low["height"])
+            if low["inclusive"]
+            else (low["width"] + 1, low["height"] + 1)
+        )
+        below = (
+            (high["width"], high["height"])
+            if high["inclusive"]
+            else (high["width"] - 1, high["height"] - 1)
+        )
+        if not (above[0] <= width <= below[0] and above[1] <= height <= below[1]):
+            msg = (
+                f"image_size {width}x{height} is outside what {operation} accepts: "
+                f"{above[0]}x{above[1]} to {below[0]}x{below[1]}"
+            )
+            raise ValueError(msg)
+    elif width < 1 or height < 1:
+        msg = f"image_size {width}x{height}: both sides must be at least 1"
+        raise ValueError(msg)
+    side = limits.get("min_face_side", {}).get("pixels", 48) if limits else 64
+    short = min(width, height)
+    square = scenes(
+        min_faces=0,
+        max_faces=max_faces if short >= side else 0,
+        min_side=short,
+        max_side=short,
+        min_face=min(side, short),
+    )
+    # Faces placed in the short side's square fit the picture whatever its other side.
+    return square.map(lambda scene: Scene(width, height, scene.faces))
 
 
 def _picture(draw: st.DrawFn, operation: str, scene: Scene) -> tuple[str, bytes]:
@@ -235,17 +277,35 @@ def _min_faces(operation: str) -> int:
 
 
 @st.composite
-def exchanges(draw: st.DrawFn, operation: str, *, max_faces: int = 4) -> Exchange:
+def exchanges(
+    draw: st.DrawFn, operation: str, *, max_faces: int = 4, variant: str | None = None
+) -> Exchange:
     """A valid request and the success answer the vendor gives to it, from one scene: the
     faces drawn into the request's picture are the faces in the answer, and the picture
     declares them (boxes and poses), so the mock sent this request answers those faces too.
     A request by image URL carries no picture: the mock answers the one registered for the
-    URL."""
-    _check(operation, "response")
+    URL. ``variant`` names a documented alternative shape of the answer."""
+    renderer = _renderer(operation, "response", variant)
     scene = draw(_scene_for(operation, min_faces=_min_faces(operation), max_faces=max_faces))
     request = _request(draw, operation, scene)
-    body = RENDERERS[operation](scene, request, DrawChooser(draw))
+    body = renderer(scene, request, DrawChooser(draw))
     return Exchange(request, 200, "application/json", body, "response", scene)
+
+
+def _renderer(
+    operation: str, kind: str, variant: str | None
+) -> Callable[[Scene, Mapping[str, Any] | None, Chooser], dict[str, Any]]:
+    """The renderer of an operation's success answer, or of one of its variants."""
+    _check(operation, kind, variant)  # an unknown operation, kind or variant names the known
+    if variant is None:
+        return RENDERERS[operation]
+    from face_contracts.generation._render import VARIANT_RENDERERS
+
+    renderer = VARIANT_RENDERERS.get((operation, variant))
+    if renderer is None:  # a variant documented for a kind without generated documents
+        msg = f"no documents are generated for {operation} {kind} variant {variant!r}"
+        raise NotImplementedError(msg)
+    return renderer
 
 
 def _check(operation: str, kind: str, variant: str | None = None) -> None:
@@ -258,29 +318,43 @@ def documents(
     *,
     request: Mapping[str, Any] | None = None,
     max_faces: int = 4,
+    variant: str | None = None,
+    image_size: tuple[int, int] | None = None,
 ) -> st.SearchStrategy[Any]:
-    """Valid documents of one operation and kind.
+    """Valid documents of one operation and kind (``variant``: of a documented alternative
+    shape, ``validate(..., variant=)`` accepts them).
 
     - ``request``: realistic request documents (headers and body, pictures inside the
-      vendor's limits as base64 file parts, options drawn from the documented values).
+      vendor's limits as base64 file parts, options drawn from the documented values);
+      ``image_size=(width, height)`` fixes the pictures' size (ValueError outside the
+      vendor's limits).
     - ``response``: success answers with up to ``max_faces`` faces. Given ``request=``
       (a request document) they answer that request: only the groups return_landmark asked
       for, the face_field items asked for, at most max_face_num faces, mode 1's single face...
     - ``error``: error answers, one documented error of the operation's catalogue each.
     """
-    _check(operation, kind)
+    _check(operation, kind, variant)
+    if image_size is not None and kind != "request":
+        msg = f"image_size applies to request documents, not {kind}"
+        raise ValueError(msg)
     if kind == "request":
-        return _scene_for(operation, min_faces=0, max_faces=max_faces).flatmap(
+        pictures = (
+            _scene_for(operation, min_faces=0, max_faces=max_faces)
+            if image_size is None
+            else _sized_scene(operation, image_size, max_faces=max_faces)
+        )
+        return pictures.flatmap(
             lambda scene: st.composite(lambda draw: _request(draw, operation, scene))()
         )
     if kind == "response":
+        renderer = _renderer(operation, kind, variant)
 
         @st.composite
         def response(draw: st.DrawFn) -> Any:
             scene = draw(
                 _scene_for(operation, min_faces=_min_faces(operation), max_faces=max_faces)
             )
-            return RENDERERS[operation](scene, request, DrawChooser(draw))
+            return renderer(scene, request, DrawChooser(draw))
 
         return response()
 
@@ -302,30 +376,51 @@ def errors_with_status(operation: str) -> st.SearchStrategy[tuple[int, str, Any]
 
 
 def invalid_documents(
-    operation: str, kind: str, *, variant: str | None = None
+    operation: str,
+    kind: str,
+    *,
+    variant: str | None = None,
+    image_size: tuple[int, int] | None = None,
 ) -> st.SearchStrategy[Invalid]:
     """Invalid documents, each breaking exactly one rule, labelled with it.
 
     Each draw is an :class:`Invalid`: ``document``, ``label`` (the kind of fault),
     ``rule`` and ``pointer`` (the broken rule and where), ``expected`` (every
     ``(rule, pointer)`` failure ``validate`` reports for it) and, for rules that need
-    context, the ``request`` or ``status`` to validate with.
+    context, the ``request`` or ``status`` to validate with. With ``variant`` they are
+    documents of that documented alternative shape broken in one way (``case.variant``
+    names it: validate with ``variant=case.variant``). ``image_size`` fixes the size of the
+    pictures of request documents (the broken pictures keep the size their rule needs).
     """
-    _check(operation, kind)
+    _check(operation, kind, variant)
+    if image_size is not None and kind != "request":
+        msg = f"image_size applies to request documents, not {kind}"
+        raise ValueError(msg)
+    valid_requests = (
+        documents(operation, kind, image_size=image_size) if kind == "request" else None
+    )
+    if variant is not None:
+        _renderer(operation, kind, variant)  # refuse a variant without generated documents
     from face_contracts.generation._invalid import special_mutations
 
     @st.composite
     def build(draw: st.DrawFn) -> Invalid:
         if kind == "response":
-            exchange = draw(exchanges(operation))
+            exchange = draw(exchanges(operation, variant=variant))
             valid, request, status = exchange.body, exchange.request, None
         elif kind == "error":
             status, _, valid = draw(errors_with_status(operation))
             request = None
         else:
-            valid, request, status = draw(documents(operation, kind)), None, None
-        schema, base = schema_of(operation, kind)
-        candidates = special_mutations(operation, kind, valid, request, status, draw)
+            assert valid_requests is not None
+            valid, request, status = draw(valid_requests), None, None
+        schema, base = schema_of(operation, kind, variant)
+        # The operation's own breaks know its default shape only.
+        candidates = (
+            special_mutations(operation, kind, valid, request, status, draw)
+            if variant is None
+            else []
+        )
         if not candidates:
             found = sites(valid, schema, base)
             site = draw(st.sampled_from(found))
@@ -334,7 +429,8 @@ def invalid_documents(
                 candidates = mutations_at(valid, found[0], 0)
         clean = [case for case in candidates if _only_expected_invariants(operation, kind, case)]
         assume(bool(clean))
-        return draw(st.sampled_from(clean))
+        chosen = draw(st.sampled_from(clean))
+        return chosen if variant is None else replace(chosen, variant=variant)
 
     return build()
 

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 import pytest
 from PIL import Image
 
-from face_client import Box, Face, FaceppClient, ServiceUnavailableError, VendorError
+from face_client import (
+    Box,
+    Face,
+    FaceppClient,
+    ServiceUnavailableError,
+    UnexpectedAnswerError,
+    VendorError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -97,3 +104,20 @@ def test_a_dropped_connection(client: FaceppClient, picture: bytes) -> None:
     with pytest.raises(ServiceUnavailableError):
         client.detect(picture)
     assert client.detect(picture)  # the fault was for one call
+
+
+def test_the_vendor_renamed_a_pupil_landmark_and_the_client_reports_it(
+    client: FaceppClient, face_mock: ServedFaceMock, picture: bytes
+) -> None:
+    # The real answer to this request, with exactly this key renamed (a drifted answer).
+    face_mock.respond(
+        "facepp.thousandlandmark",
+        invalid="misnamed_key",
+        at="/face/landmark/left_eye/left_eye_pupil_center",
+    )
+    with pytest.raises(UnexpectedAnswerError, match="'left_eye_pupil_center' is missing"):
+        client.dense_landmarks(picture)
+    (call,) = face_mock.calls("facepp.thousandlandmark")
+    assert call.notes[-1].startswith(
+        "drift misnamed_key: required at /face/landmark/left_eye/left_eye_pupil_center"
+    )

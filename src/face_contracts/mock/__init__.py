@@ -131,19 +131,29 @@ class FaceMock(Engine):
         content_type: str | None = None,
         invalid: str | None = None,
         seed: int = 0,
+        at: str | None = None,
         when: Mapping[str, Any] | None = None,
         nth: int | None = None,
         times: int | None = None,
     ) -> RuleHandle:
         """Answer matching calls of ``operation`` with exactly ``body`` (a JSON value, text
-        or bytes) and ``status``; or, with ``invalid`` (a drift label such as
-        ``misnamed_key``), with the real success answer broken in that one way."""
+        or bytes), ``status``, ``headers`` and ``content_type`` (default: JSON for a JSON
+        value, ``text/plain`` for text, ``application/octet-stream`` for bytes); or, with
+        ``invalid`` (a drift label such as ``misnamed_key``), with the real success answer
+        broken in that one way, chosen by ``seed``, at the JSON pointer ``at`` or below it
+        (``at="/face/landmark/left_eye/left_eye_pupil_center"`` renames exactly that key).
+        Raises SettingsError naming the allowed values."""
         item: dict[str, Any] = {"operation": operation, "nth": nth, "times": times}
         if invalid is not None:
             if body is not None:
                 msg = "give a body or an invalid label, not both"
                 raise SettingsError(msg)
             item.update(invalid=invalid, seed=seed)
+            if at is not None:
+                item["at"] = at
+        elif at is not None:
+            msg = "at= places a drift: give it with invalid="
+            raise SettingsError(msg)
         else:
             item.update(body=body, status=status)
             if headers is not None:

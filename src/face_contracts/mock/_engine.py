@@ -397,8 +397,10 @@ class Engine:
         try:
             fault = self._first(settings.faults, call)
             if fault is not None:
-                # Seeded by the call, so a run's latencies repeat (not secrecy).
-                rng = random.Random(f"{settings.seed}:{ticket.sequence}:{fault.id}")  # noqa: S311
+                # Seeded by the call and the fault's delay (not its id, drawn afresh in each
+                # run), so a run's latencies repeat (not secrecy).
+                drawn = f"{settings.seed}:{ticket.sequence}:{fault.delay.to_json()}"
+                rng = random.Random(drawn)  # noqa: S311
                 delay = fault.delay.sample(rng)
                 call.notes.append(f"fault {fault.id}")
                 if fault.drop or fault.status:

@@ -158,13 +158,33 @@ class FaceMockRouter(respx.MockRouter):
             self.pop(f"face-contracts pass {host}")
         self.route(host=host, name=f"face-contracts {host}").mock(side_effect=self._side_effect)
 
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        """respx's entry point for sync clients (an unknown host says how to add it)."""
+        try:
+            return super().handler(request)
+        except respx.models.AllMockedAssertionError:
+            raise respx.models.AllMockedAssertionError(self._unknown_host(request)) from None
+
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
         """respx's entry point for async clients (marks the request as async, see above)."""
         token = _ASYNC_CLIENT.set(True)
         try:
             return await super().async_handler(request)
+        except respx.models.AllMockedAssertionError:
+            raise respx.models.AllMockedAssertionError(self._unknown_host(request)) from None
         finally:
             _ASYNC_CLIENT.reset(token)
+
+    def _unknown_host(self, request: httpx.Request) -> str:
+        host = request.url.host
+        return (
+            f"RESPX: {request!r} not mocked! face-contracts answers only the hosts it was "
+            f"given ({', '.join(self.hosts)}), and {host} is not one of them. To serve it: "
+            f"face_mock_respx.add_host({host!r}) in the test, "
+            f"@pytest.mark.face_mock(hosts=[{host!r}]) on it, or the ini key face_mock_hosts "
+            f"(one host per line) for every test; outside pytest, "
+            f"respx_router(mock, hosts=[..., {host!r}]) or router.add_host({host!r})."
+        )
 
     def _answer(
         self, request: httpx.Request

@@ -10,6 +10,7 @@ from face_client.models import (
     FaceClientError,
     Point,
     ServiceUnavailableError,
+    UnexpectedAnswerError,
     VendorError,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "FaceppClient",
     "Point",
     "ServiceUnavailableError",
+    "UnexpectedAnswerError",
     "VendorError",
 ]

@@ -8,13 +8,23 @@ from typing import Any
 import requests
 
 from face_client._images import content_type
-from face_client.models import Box, Face, Point, ServiceUnavailableError, VendorError
+from face_client.models import (
+    Box,
+    Face,
+    Point,
+    ServiceUnavailableError,
+    UnexpectedAnswerError,
+    VendorError,
+)
 
 __all__ = ["FaceppClient", "parse_detect", "parse_error", "parse_thousandlandmark"]
 
 BASE_URL = "https://api-us.faceplusplus.com"
 DENSE_PATH = "/facepp/v1/face/thousandlandmark"
 DETECT_PATH = "/facepp/v3/detect"
+# The dense landmarks this client's callers rely on, by group. A vendor change that loses
+# one must surface as an error, not as a face quietly without pupils.
+RELIED_ON = {"left_eye": "left_eye_pupil_center", "right_eye": "right_eye_pupil_center"}
 
 
 class FaceppClient:
@@ -73,10 +83,19 @@ def _box(rect: dict[str, Any]) -> Box:
 
 def parse_thousandlandmark(document: dict[str, Any]) -> Face | None:
     """The face of a dense-landmark answer, every point of every group by its key (the
-    pupil radii, bare numbers, are left out), or None for an answer without a face."""
+    pupil radii, bare numbers, are left out), or None for an answer without a face. An
+    answer that lost a pupil centre raises :class:`UnexpectedAnswerError`."""
     face = document.get("face") or {}
     if not face:
         return None
+    groups = face.get("landmark", {})
+    for group, key in RELIED_ON.items():
+        if group in groups and key not in groups[group]:
+            near = sorted(name for name in groups[group] if "pupil" in name.lower())
+            hint = f" (pupil keys present: {', '.join(near)})" if near else ""
+            raise UnexpectedAnswerError(
+                "Face++", f"landmark {key!r} is missing from {group!r}{hint}"
+            )
     landmarks = {
         key: Point(value["x"], value["y"])
         for group in face["landmark"].values()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Box", "Face", "FaceClientError", "Point", "ServiceUnavailableError", "VendorError"]
+__all__ = [
+    "Box",
+    "Face",
+    "FaceClientError",
+    "Point",
+    "ServiceUnavailableError",
+    "UnexpectedAnswerError",
+    "VendorError",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +60,13 @@ class VendorError(FaceClientError):
 
 class ServiceUnavailableError(FaceClientError):
     """No answer at all: the connection failed, dropped or timed out."""
+
+
+class UnexpectedAnswerError(FaceClientError):
+    """The vendor answered success in a shape this client does not know (a key renamed or
+    gone): its format changed, and guessing would hand callers wrong data."""
+
+    def __init__(self, vendor: str, problem: str) -> None:
+        self.vendor = vendor
+        self.problem = problem
+        super().__init__(f"{vendor} answered in an unexpected format: {problem}")
