@@ -361,6 +361,15 @@ def _example(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("face-contracts")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def _draw(args: argparse.Namespace) -> int:
     from face_contracts.draw import DrawError, draw, faces_source, parse_face_box
     from face_contracts.mock import FaceMock
@@ -382,15 +391,6 @@ def _draw(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise _UsageError(str(error)) from None
     try:
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("face-contracts")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
-
-
         picture = draw(args.operation, image, response, mock=mock)
     except DrawError as error:
         where = {"image": args.image, "response": args.response}.get(error.subject)

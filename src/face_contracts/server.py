@@ -516,16 +516,6 @@ _ADMIN_ROUTES: dict[tuple[str, str], Callable[[MockApp, bytes, str], tuple[int, 
 }
 
 
-def _route_list() -> list[str]:
-    return [f"{method} {ADMIN_PREFIX}{path}" for method, path in _ADMIN_ROUTES] + [
-        f"DELETE {ADMIN_PREFIX}{kind}/{{id}}" for kind in RULE_KINDS
-    ]
-
-
-def _object(body: bytes) -> dict[str, Any]:
-    try:
-        value = orjson.loads(body or b"{}")
-    except orjson.JSONDecodeError as error:
 RULE_KINDS: dict[str, str] = {
     "errors": "forced error",
     "faults": "fault",
@@ -560,6 +550,16 @@ def _remove_rule(mock: FaceMock, kind: str, rule_id: str) -> tuple[int, Any]:
     return 200, {"removed": rule_id, kind: [r.to_json() for r in getattr(mock.settings, kind)]}
 
 
+def _route_list() -> list[str]:
+    return [f"{method} {ADMIN_PREFIX}{path}" for method, path in _ADMIN_ROUTES] + [
+        f"DELETE {ADMIN_PREFIX}{kind}/{{id}}" for kind in RULE_KINDS
+    ]
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    try:
+        value = orjson.loads(body or b"{}")
+    except orjson.JSONDecodeError as error:
         msg = f"the body is not JSON: {error}"
         raise ValueError(msg) from None
     if not isinstance(value, dict):
@@ -587,6 +587,7 @@ def _query(query: str) -> JournalQuery:
     except ValueError:
         msg = "status and limit are integers, since is a Unix time in seconds"
         raise ValueError(msg) from None
+    return JournalQuery(values.get("operation") or None, status, since, limit)
 
 
 def _entry_json(entry: JournalEntry) -> dict[str, Any]:
@@ -595,7 +596,6 @@ def _entry_json(entry: JournalEntry) -> dict[str, Any]:
     data.update(
         request_valid=None if verdict is None else verdict.valid,
         request_failures=[] if verdict is None else [str(f) for f in verdict.failures],
-    return JournalQuery(values.get("operation") or None, status, since, limit)
         response=entry.response,
     )
     return data
