@@ -195,7 +195,11 @@ def main() -> None:
         "Targets (issue 11): a new 1280x960 JPEG detected in at most 150 ms on one core; "
         "the cached path within 10% of the box-fitted one. Detection runs once per distinct "
         "picture and process (cache keyed by SHA-256, bounded in bytes), so a server pays it "
-        "once per picture; the model loads lazily, on the first picture that needs it.",
+        "once per picture; the model loads lazily, on the first picture that needs it. What "
+        "a detected face adds to a cached call is the engine writing its 12 measured anchors "
+        "per call: dataclasses.asdict for the face_token store (about 125 µs; orjson "
+        "serialises the dataclass itself in 6) and repr for the answer-cache key (about 30 "
+        "µs).",
     ]
     text = "\n".join(lines)
     print(text)
