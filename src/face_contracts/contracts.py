@@ -1,9 +1,9 @@
 """The contract, loaded once: operations, schemas and mock data from the shipped files.
 
 ``schemas/`` is read into one :mod:`referencing` registry (where ``$ref`` is resolved for
-readers of the schemas: generation, renderers, OpenAPI) and one ``jsonschema_rs`` registry
-(the compiled validators, the only judge of validity). Both see the same files, so a schema
-change reaches every consumer.
+readers of the schemas: generation, renderers, OpenAPI, the msgspec decoders) and one
+``jsonschema_rs`` registry (the compiled validators, the only judge of validity). Both see
+the same files, so a schema change reaches every consumer.
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ import jsonschema_rs
 import referencing
 from referencing.jsonschema import DRAFT202012
 
+from face_contracts._msgspec_compiler import NotCompilableError, compile_decoder
 from face_contracts._resources import data_dir, load_json
 from face_contracts.errors import UnknownKindError, UnknownOperationError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
+
+    import msgspec
 
 __all__ = ["KINDS", "Contracts", "Kind", "Operation", "contracts", "operations"]
 
@@ -80,6 +83,7 @@ class Contracts:
     registry: referencing.Registry[Any] = field(repr=False)
     _validator_registry: jsonschema_rs.Registry = field(repr=False)
     _validators: dict[str, jsonschema_rs.Validator] = field(default_factory=dict, repr=False)
+    _decoders: dict[str, msgspec.json.Decoder[Any] | None] = field(default_factory=dict, repr=False)
 
     def operation(self, operation_id: str) -> Operation:
         """The operation with this id, or :class:`UnknownOperationError`."""
@@ -97,6 +101,20 @@ class Contracts:
             )
             self._validators[schema_id] = validator
         return validator
+
+    def decoder(self, schema_id: str) -> msgspec.json.Decoder[Any] | None:
+        """A msgspec decoder that accepts only documents :meth:`validator` accepts, reading
+        raw bytes in one pass; None for a schema it cannot check exactly."""
+        if schema_id not in self._decoders:
+            try:
+                decoder: msgspec.json.Decoder[Any] | None = compile_decoder(
+                    self.schemas[schema_id],
+                    lambda ref, base: self.registry.resolver(base_uri=base).lookup(ref).contents,
+                )
+            except NotCompilableError:
+                decoder = None
+            self._decoders[schema_id] = decoder
+        return self._decoders[schema_id]
 
     def validator_at(self, ref: str) -> jsonschema_rs.Validator:
         """The compiled validator of the subschema a ``$ref`` names (``<$id>#/pointer``)."""

@@ -3,8 +3,11 @@
 One judge decides validity: the schema's compiled ``jsonschema_rs`` validator, on the
 document parsed by ``orjson``. When it says no, its errors (instance path, keyword and the
 keyword's own data: the missing key, the unexpected keys, the failing branches) become
-failures that point at the offending key. Invariants (rules JSON Schema cannot express)
-always run and report in the same form.
+failures that point at the offending key. Raw bytes first meet a msgspec decoder compiled
+from the schema (:mod:`face_contracts._msgspec_compiler`), which reads and checks them in
+one pass and accepts only documents the judge accepts: when it accepts, the judge need not
+be asked; otherwise the judge decides. Invariants (rules JSON Schema cannot express) always
+run and report in the same form.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
+import msgspec
 import orjson
 
 from face_contracts._invariants import Context, applicable_rules, run_invariants
@@ -47,33 +51,51 @@ def validate(
 
     Optional context enables the rules that need it: ``request`` (the request document
     ``{"headers": ..., "body": ...}`` that produced a response: groups asked, face_field
-    gating, max_face_num; anything else raises :class:`NotARequestDocumentError`),
+    gating, max_face_num; anything else raises
+    :class:`~face_contracts.errors.NotARequestDocumentError`),
     ``status`` (the HTTP status the document came with) and ``base_dir`` (where relative
     image ``path`` entries of a request document resolve; default: the working directory).
     """
     loaded = contracts()
     op = loaded.operation(operation)
-    validator = loaded.validator(op.schema_id(kind, variant))
+    schema_id = op.schema_id(kind, variant)
     context = Context(op, request, status, Path(base_dir) if base_dir is not None else None)
     rules = applicable_rules(op.id, kind, context)
 
     instance: Any = document  # a parsed JSON value, as documented
     if isinstance(document, bytes | bytearray | memoryview | str):
+        # A lone surrogate in a str cannot be UTF-8: kept as bytes that both parsers refuse.
+        raw = document.encode("utf-8", "surrogatepass") if isinstance(document, str) else document
+        decoder = loaded.decoder(schema_id)
+        if decoder is not None and _proves_valid(decoder, raw):
+            if not rules:
+                return Report(op.id, kind, (), variant)
+            # Parsed again only for the rules (orjson accepts all msgspec does).
+            return Report(
+                op.id, kind, tuple(run_invariants(rules, orjson.loads(raw), context)), variant
+            )
         try:
-            instance = orjson.loads(document)
+            instance = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
             if not op.accepts_text(kind):
                 return Report(
                     op.id, kind, (Failure("", "json", f"not valid JSON: {error}"),), variant
                 )
-            raw = document.encode() if isinstance(document, str) else bytes(document)
-            instance = raw.decode("utf-8", errors="replace")
+            instance = bytes(raw).decode("utf-8", errors="replace")
 
     # One pass: on a valid document iter_errors costs what is_valid does.
-    schema_failures = _schema_failures(validator.iter_errors(instance))
+    schema_failures = _schema_failures(loaded.validator(schema_id).iter_errors(instance))
     return Report(
         op.id, kind, tuple(schema_failures + run_invariants(rules, instance, context)), variant
     )
+
+
+def _proves_valid(decoder: msgspec.json.Decoder[Any], raw: bytes | bytearray | memoryview) -> bool:
+    try:
+        decoder.decode(raw)
+    except msgspec.DecodeError:  # ValidationError is a DecodeError
+        return False
+    return True
 
 
 def _schema_failures(errors: Iterable[jsonschema_rs.ValidationError]) -> list[Failure]:
