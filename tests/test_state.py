@@ -9,6 +9,7 @@ share nothing else).
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import random
 import secrets
@@ -247,11 +248,9 @@ def test_one_journal_in_order(engines: Callable[..., list[FaceMock]]) -> None:
 
 
 def entry(sequence: int, body: int, file: int) -> JournalEntry:
-    files = (
-        {}
-        if not file
-        else {"image": FileRecord("a.jpg", "image/jpeg", file, "0" * 64, b"f" * file)}
-    )
+    data = bytes([sequence % 3]) * file  # a few pictures, each sent several times
+    digest = hashlib.sha256(data).hexdigest()
+    files = {"image": FileRecord("a.jpg", "image/jpeg", file, digest, data)} if file else {}
     return JournalEntry(
         sequence, "facepp.detect", "POST", "/p", {}, {"n": sequence}, 200, "application/json",
         b"b" * body if body else None, float(sequence), files, process="p",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from face_contracts.server import ServerSettings
+    from face_contracts.state import State
 
 __all__ = ["ServeOptions", "admin_token", "loopback_host", "parse_port", "parse_workers", "run"]
 
@@ -133,6 +134,33 @@ def _server_settings(options: ServeOptions, from_file: ServerSettings | None) ->
     return settings
 
 
+def _shared_state(
+    options: ServeOptions, settings: ServerSettings, overrides: dict[str, object]
+) -> tuple[ServerSettings, State | None]:
+    """The state shared by workers and replicas (``--state``, ``[server] state``, else
+    $FACE_CONTRACTS_STATE), with its prefix settled, connected once; None: per process."""
+    import msgspec
+
+    from face_contracts.state import StateUnavailableError
+    from face_contracts.state_redis import served_state
+
+    file = options.config.read_bytes() if options.config else b""
+    sources = (file, orjson.dumps(overrides, option=orjson.OPT_SORT_KEYS))
+    try:
+        url, prefix, state = served_state(settings.state, settings.state_prefix, sources)
+    except StateUnavailableError as error:
+        raise ValueError(f"the shared state is unreachable: {error}".replace("\n", " ")) from None
+    if state is None and options.workers > 1:
+        print(
+            f"face-contracts: {options.workers} workers, each with its own state (credits, "
+            "rates, concurrency, nth/times, face_tokens, journal, admin changes); "
+            "--state redis://host:port/db shares it (README: Scaling)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return msgspec.structs.replace(settings, state=url, state_prefix=prefix), state
+
+
 def run(options: ServeOptions) -> int:
     """Check the options, bind, listen, print where the server listens, serve until stopped."""
     from face_contracts._transport import Server, ServerConfig, Supervisor, open_files_allowance
@@ -161,6 +189,7 @@ def run(options: ServeOptions) -> int:
         settings = _server_settings(options, from_file)
     except ConfigError as error:
         raise ValueError(str(error)) from None
+    settings, state = _shared_state(options, settings, overrides)
 
     allowed = open_files_allowance(settings.max_connections)
     if allowed < settings.max_connections:
@@ -185,7 +214,7 @@ def run(options: ServeOptions) -> int:
     )
     log_level = "info" if options.access_log else "warning"
     if options.workers == 1:
-        mock = FaceMock(base)
+        mock = FaceMock(base, state=state)
         mock.own_addresses.add((host, port))  # an image URL pointing here is never fetched
         app = MockApp(mock, admin_token=options.admin_token, settings=settings)
         server_config = ServerConfig(
@@ -212,6 +241,8 @@ def run(options: ServeOptions) -> int:
         access_log=options.access_log,
         backlog=BACKLOG,
     )
+    if state is not None:
+        state.close()  # checked; each worker opens its own connections
     # The socket listens already (connections wait in its backlog for the workers).
     print(line, flush=True)
     Supervisor(server_config, sockets=[sock]).run()

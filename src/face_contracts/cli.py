@@ -164,6 +164,19 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--access-log", action="store_true", help="log every request (uvicorn access log)"
     )
+    serve.add_argument(
+        "--state",
+        metavar="URL",
+        help="share credits, rates, slots, nth/times counters, face_tokens, the journal and "
+        "admin changes between workers and replicas: redis://host:port/db (default: each "
+        "process its own; [server] state; $FACE_CONTRACTS_STATE)",
+    )
+    serve.add_argument(
+        "--state-prefix",
+        metavar="PREFIX",
+        help="Redis key prefix (default: derived from the settings, so differently "
+        "configured mocks on one Redis stay apart)",
+    )
     proxy = commands.add_parser(
         "proxy",
         help="forward real traffic to the vendors (or staging), judging and recording it",
@@ -294,7 +307,15 @@ def _serve(args: argparse.Namespace) -> int:
             faces=args.faces,
             admin_token=admin_token(args.admin_token, args.admin_token_file),
             access_log=args.access_log,
-            server={} if args.grace is None else {"grace": args.grace},
+            server={
+                key: value
+                for key, value in (
+                    ("grace", args.grace),
+                    ("state", args.state),
+                    ("state_prefix", args.state_prefix),
+                )
+                if value is not None
+            },
         )
         return run(options)
     except ValueError as error:  # ConfigError and the option checks

@@ -28,6 +28,7 @@ from face_contracts.journal import JournalEntry, JournalQuery
 from face_contracts.mock import FaceMock, HttpRequest, HttpResponse
 from face_contracts.mock._engine import body_limit
 from face_contracts.settings import Settings, SettingsError, parse_settings
+from face_contracts.state import StateUnavailableError
 
 ConfigError = SettingsError  # the settings model's error, under the name this module used
 
@@ -82,6 +83,13 @@ class ServerSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     grace: Annotated[float, msgspec.Meta(ge=0, le=300)] = 5.0
     """Seconds in-flight requests get to finish after SIGTERM or SIGINT; then the server
     closes what is left and exits 0. A second signal exits at once."""
+    state: str | None = None
+    """Where workers and replicas share credits, rates, slots, counters, face_tokens, the
+    journal and admin changes: ``redis://host:port/db`` (README: Scaling). None or
+    ``memory``: each process keeps its own."""
+    state_prefix: str | None = None
+    """The Redis key prefix; by default derived from the settings, so differently
+    configured mocks on one Redis stay apart."""
 
 
 def server_settings(
@@ -611,6 +619,9 @@ def _admin_answer(
         # A bare KeyError's str() is its repr; ours (unknown operation) explain themselves.
         message = error.args[0] if type(error) is KeyError and error.args else str(error)
         return 400, orjson.dumps({"error": str(message)})
+    except StateUnavailableError as error:
+        logger.error("admin %s: shared state unavailable: %s", handler.__name__, error)
+        return 503, orjson.dumps({"error": f"shared state unavailable: {error}"})
     except Exception:  # a bug of ours: logged, answered as one
         logger.exception("admin handler %s failed", handler.__name__)
         return 500, orjson.dumps({"error": "internal error in the admin API (logged)"})
@@ -727,12 +738,18 @@ def app_from_environment() -> MockApp:
     overrides = settings.get("overrides", {})
     if overrides:
         config = parse_settings(overrides, base=config)
-    mock = FaceMock(config)
+    server = server_settings(settings.get("server", {}))
+    state = None
+    if server.state is not None:
+        from face_contracts.state_redis import open_state
+
+        state = open_state(server.state, server.state_prefix)
+    mock = FaceMock(config, state=state)
     if settings.get("listen"):
         host, port = settings["listen"]
         mock.own_addresses.add((str(host), int(port)))  # never fetch an image URL from here
     return MockApp(
         mock,
         admin_token=settings.get("admin_token"),
-        settings=server_settings(settings.get("server", {})),
+        settings=server,
     )

@@ -15,7 +15,9 @@ that died free themselves within :data:`SLOT_LEASE_SECONDS`.
 The journal keeps the same bounds as :class:`face_contracts.journal.Journal`: at most
 ``journal_limit`` entries; payloads (uploaded files, answer bodies) dropped from the oldest
 entry first once they exceed ``journal_bytes``, metadata kept. Payloads are stored as raw
-bytes, not base64.
+bytes, not base64, and an uploaded file once per content (by its SHA-256, counted by the
+entries holding it): a suite sends the same few pictures again and again, and each process
+sends a picture's bytes to Redis only the first time.
 
 A call's face_tokens are written in the same round trip as its journal entry, which the
 engine writes before the answer leaves: a client can never hold a face_token that another
@@ -30,10 +32,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import logging
 import os
 import secrets
 import threading
+import weakref
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,7 +49,7 @@ from face_contracts.settings import SettingsError
 from face_contracts.state import CallTicket, StateUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     import redis
 
@@ -66,6 +71,7 @@ SOCKET_TIMEOUT = 2.0  # seconds; a request's deadline is 30 s by default, a Redi
 CONNECT_TIMEOUT = 1.0
 MAX_CONNECTIONS = 64  # per process; the server runs at most 256 engine threads
 
+_STORED_DIGESTS = 4096  # file digests a process remembers having stored
 _LOG = logging.getLogger("face_contracts.state")
 
 # The settings version starts from Redis's clock (microseconds), never from 0: after Redis
@@ -200,60 +206,112 @@ return 0
 """
 )
 
-# KEYS: next id, ids (list), meta (hash), data (hash), heavy (list of "id size" for entries
-# still holding their payload, oldest first), payload byte count.
-# ARGV: limit, byte budget. The same trimming as journal.Journal: entries over the limit go
-# first, then payloads from the oldest entry on while over the budget.
+# The journal. KEYS: ids (list), meta (hash: id -> metadata JSON), data (hash: id -> answer
+# body), heavy (list of "id size digest..." for entries still holding their payload, oldest
+# first), payload byte count, refs (hash: file digest -> entries holding it). Uploaded files
+# are stored once per content, at ARGV[3] .. digest: a suite sends the same few pictures
+# again and again. ARGV: limit, byte budget, that key prefix. The same trimming as
+# journal.Journal: entries over the limit go first, then payloads from the oldest entry on
+# while over the budget (sizes count each entry's files in full, as Journal does).
 _TRIM = """
-local function trim(limit, budget)
-  while redis.call('LLEN', KEYS[2]) > limit do
-    local old = redis.call('LPOP', KEYS[2])
-    redis.call('HDEL', KEYS[3], old)
-    local head = redis.call('LINDEX', KEYS[5], 0)
-    if head then
-      local id, size = string.match(head, '^(%d+) (%d+)$')
-      if id == old then
-        redis.call('LPOP', KEYS[5])
-        redis.call('HDEL', KEYS[4], id)
-        redis.call('DECRBY', KEYS[6], size)
-      end
+local function release(head)
+  local parts = {}
+  for word in string.gmatch(head, '%S+') do parts[#parts + 1] = word end
+  redis.call('HDEL', KEYS[3], parts[1])
+  for i = 3, #parts do
+    if redis.call('HINCRBY', KEYS[6], parts[i], -1) <= 0 then
+      redis.call('HDEL', KEYS[6], parts[i])
+      redis.call('DEL', ARGV[3] .. parts[i])
     end
   end
-  local held = tonumber(redis.call('GET', KEYS[6]) or '0')
-  while held > budget do
-    local head = redis.call('LPOP', KEYS[5])
-    if not head then break end
-    local id, size = string.match(head, '^(%d+) (%d+)$')
-    redis.call('HDEL', KEYS[4], id)
-    held = held - tonumber(size)
+  return tonumber(parts[2])
+end
+
+local function trim(limit, budget)
+  local held = tonumber(redis.call('GET', KEYS[5]) or '0')
+  while redis.call('LLEN', KEYS[1]) > limit do
+    local old = redis.call('LPOP', KEYS[1])
+    redis.call('HDEL', KEYS[2], old)
+    local head = redis.call('LINDEX', KEYS[4], 0)
+    if head and string.match(head, '^(%S+)') == old then
+      redis.call('LPOP', KEYS[4])
+      held = held - release(head)
+    end
   end
-  redis.call('SET', KEYS[6], held)
+  while held > budget do
+    local head = redis.call('LPOP', KEYS[4])
+    if not head then break end
+    held = held - release(head)
+  end
+  redis.call('SET', KEYS[5], held)
 end
 """
 
 _TRIM_JOURNAL = _TRIM + "trim(tonumber(ARGV[1]), tonumber(ARGV[2]))\nreturn 0"
 
-# KEYS: the six journal keys, then one key per face_token; ARGV: limit, budget, entry
-# metadata, payload, payload size, then (value, milliseconds to live) per face_token.
+# Sent right after ``HSET data id body`` when the entry keeps a payload (the body goes in as a
+# plain command: through a script's arguments Redis would copy it twice more).
+# KEYS: the six journal keys, then one key per face_token. ARGV: limit, budget, file key
+# prefix, entry id, metadata, payload size, file count, then (digest, '1' and its bytes, or
+# '0' and '' when this process stored it before) per file, then (value, milliseconds to
+# live) per face_token. A file said stored but gone (a reset, an eviction) is named in the
+# reply and nothing is kept: the caller sends it again with its bytes.
 _RECORD = (
     _TRIM
     + """
+local id, files = ARGV[4], tonumber(ARGV[7])
+local missing = {}
+for i = 0, files - 1 do
+  local digest, sent = ARGV[8 + 3 * i], ARGV[9 + 3 * i]
+  if sent == '0' and redis.call('EXISTS', ARGV[3] .. digest) == 0 then
+    missing[#missing + 1] = digest
+  end
+end
+if #missing > 0 then
+  redis.call('HDEL', KEYS[3], id)
+  return missing
+end
+local head = ''
+for i = 0, files - 1 do
+  local digest, sent = ARGV[8 + 3 * i], ARGV[9 + 3 * i]
+  if sent == '1' then redis.call('SET', ARGV[3] .. digest, ARGV[10 + 3 * i], 'NX') end
+  redis.call('HINCRBY', KEYS[6], digest, 1)
+  head = head .. ' ' .. digest
+end
+local tokens = 8 + 3 * files
 for i = 7, #KEYS do
-  local at = 6 + 2 * (i - 7)
+  local at = tokens + 2 * (i - 7)
   redis.call('SET', KEYS[i], ARGV[at], 'PX', ARGV[at + 1])
 end
-local id = redis.call('INCR', KEYS[1])
-redis.call('RPUSH', KEYS[2], id)
-redis.call('HSET', KEYS[3], id, ARGV[3])
-if tonumber(ARGV[5]) > 0 then
-  redis.call('HSET', KEYS[4], id, ARGV[4])
-  redis.call('RPUSH', KEYS[5], id .. ' ' .. ARGV[5])
-  redis.call('INCRBY', KEYS[6], ARGV[5])
+redis.call('RPUSH', KEYS[1], id)
+redis.call('HSET', KEYS[2], id, ARGV[5])
+if tonumber(ARGV[6]) > 0 or files > 0 then
+  redis.call('RPUSH', KEYS[4], id .. ' ' .. ARGV[6] .. head)
+  redis.call('INCRBY', KEYS[5], ARGV[6])
 end
 trim(tonumber(ARGV[1]), tonumber(ARGV[2]))
-return id
+return 0
 """
 )
+
+# KEYS: ids, meta, data, refs; ARGV: the file key prefix. One consistent reading: the
+# entries in order, their metadata, the bodies kept, and every stored file by digest.
+_READ_JOURNAL = """
+local files = {}
+for _, digest in ipairs(redis.call('HKEYS', KEYS[4])) do
+  local data = redis.call('GET', ARGV[1] .. digest)
+  if data then
+    files[#files + 1] = digest
+    files[#files + 1] = data
+  end
+end
+return {
+  redis.call('LRANGE', KEYS[1], 0, -1),
+  redis.call('HGETALL', KEYS[2]),
+  redis.call('HGETALL', KEYS[3]),
+  files,
+}
+"""
 
 
 def shown_url(url: str) -> str:
@@ -318,6 +376,23 @@ def _hashed(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+class _Holder:
+    """A thread's own connection: when the thread ends, so does the holder, and the
+    connection is closed."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+
+class _Pinned(threading.local):
+    holder: _Holder | None = None
+
+
+def _sha1(text: str) -> str:
+    """A script's SHA-1, as Redis names it (EVALSHA)."""
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
 class _CallLocal(threading.local):
     """What this thread's call in progress holds: its ticket and the face_tokens it issued
     (written with its journal entry)."""
@@ -367,7 +442,15 @@ class RedisState:
             msg = f"state {self.url}: not a Redis URL ({error})"
             raise StateUnavailableError(msg) from None
         self._client: redis.Redis = redis.Redis(connection_pool=pool)
-        scripts = {
+        self._pool = pool
+        self._retryable = redis.ConnectionError
+        self._no_script = redis.exceptions.NoScriptError
+        self._timeout = redis.TimeoutError
+        self._response_error = redis.ResponseError
+        self._pinned = _Pinned()
+        self._connections: set[Any] = set()
+        self._connections_lock = threading.Lock()
+        self._sources = {
             "begin": _BEGIN,
             "version": _SETTINGS_VERSION,
             "log": _SETTINGS_LOG,
@@ -381,16 +464,18 @@ class RedisState:
             "renew": _RENEW_SLOTS,
             "trim": _TRIM_JOURNAL,
             "record": _RECORD,
+            "read": _READ_JOURNAL,
         }
-        self._scripts = {name: self._client.register_script(text) for name, text in scripts.items()}
+        self._shas = {name: _sha1(text) for name, text in self._sources.items()}
         p = prefix
         self._seq, self._version, self._log = f"{p}:seq", f"{p}:version", f"{p}:settings"
         self._matches, self._fired, self._credits = f"{p}:matches", f"{p}:fired", f"{p}:credits"
         self._rate_counter = f"{p}:rate-n"
-        self._journal_keys = [f"{p}:j:{name}" for name in ("next", "ids", "meta", "data")] + [
-            f"{p}:j:heavy",
-            f"{p}:j:bytes",
-        ]
+        names = ("ids", "meta", "data", "heavy", "bytes", "refs")
+        self._journal_keys = [f"{p}:j:{name}" for name in names]
+        self._files = f"{p}:file:"  # + digest: each uploaded file, stored once
+        self._stored: OrderedDict[str, None] = OrderedDict()  # digests stored by this process
+        self._stored_lock = threading.Lock()
         self._limit, self._budget = max(1, journal_limit), max(0, journal_bytes)
         self._local = _CallLocal()
         self._held: dict[str, tuple[str, str]] = {}  # slot handle -> (slot set key, member)
@@ -399,6 +484,7 @@ class RedisState:
         self._closed = threading.Event()
         self._member = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._slot_number = 0
+        self._entries = itertools.count(1)  # journal entry ids: this process's, numbered
         self._lease = int(slot_lease * 1_000_000)  # microseconds, as the scripts count
         with self._guard("connect"):
             self._client.ping()
@@ -408,9 +494,73 @@ class RedisState:
     def _guard(self, what: str) -> _Guard:
         return _Guard(self, what)
 
-    def _run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    def _run(
+        self,
+        name: str,
+        keys: Sequence[str],
+        args: Sequence[Any],
+        *,
+        before: Sequence[tuple[Any, ...]] = (),
+    ) -> Any:
+        """Run a script on this thread's connection, after the plain commands ``before``,
+        all in one round trip; the script's reply. A script Redis does not know (after a
+        restart) is loaded and everything sent again; a connection error (a connection
+        Redis closed) is retried once, a timeout never (the commands may have run)."""
+        script = ("EVALSHA", self._shas[name], len(keys), *keys, *args)
+        commands = [*before, script]
         with self._guard(name):
-            return self._scripts[name](keys=list(keys), args=list(args))
+            connection = self._holder().connection
+            retried = loaded = False
+            while True:
+                try:
+                    # One buffer, one system call (redis-py sends a large value apart).
+                    packed = b"".join(connection.pack_commands(commands))
+                    connection.send_packed_command([packed])
+                    replies = [self._reply(connection) for _ in commands]
+                except self._timeout:
+                    connection.disconnect()
+                    raise
+                except self._retryable:
+                    connection.disconnect()
+                    if retried:
+                        raise
+                    retried = True
+                    continue
+                failure = next((r for r in replies if isinstance(r, Exception)), None)
+                if isinstance(failure, self._no_script) and not loaded:
+                    connection.send_command("SCRIPT", "LOAD", self._sources[name])
+                    connection.read_response()
+                    loaded = True
+                    continue
+                if failure is not None:
+                    raise failure
+                return replies[-1]
+
+    def _reply(self, connection: Any) -> Any:
+        """The next reply, an error reply returned (not raised), so that every reply of a
+        round trip is read before any is acted on."""
+        try:
+            return connection.read_response()
+        except self._response_error as error:
+            return error
+
+    def _holder(self) -> _Holder:
+        """This thread's connection. The hot path skips redis-py's client layer (pool,
+        retries, metrics: about 35 µs a command, more than the round trip itself) and
+        talks through a redis-py Connection of its own; it closes when the thread ends."""
+        holder = self._pinned.holder
+        if holder is None:
+            connection = self._pool.connection_class(**self._pool.connection_kwargs)
+            holder = self._pinned.holder = _Holder(connection)
+            with self._connections_lock:
+                self._connections.add(connection)
+            weakref.finalize(holder, self._forget, connection)
+        return holder
+
+    def _forget(self, connection: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(connection)
+        connection.disconnect()
 
     # --- calls --------------------------------------------------------------------------------
 
@@ -515,22 +665,40 @@ class RedisState:
         tokens = self._local.tokens or []
         self._local.tokens = None
         self._local.ticket = None
-        meta, payload = _encoded_entry(entry)
-        args: list[Any] = [self._limit, self._budget, meta, payload, len(payload)]
-        for _, value, ttl in tokens:
-            args += [value, ttl]
-        self._run("record", self._journal_keys + [key for key, _, _ in tokens], args)
+        meta, body = _encoded_entry(entry)
+        files = {f.sha256: f.data for f in entry.files.values() if f.data is not None}
+        size = entry.payload_bytes
+        number = f"{self._member}.{next(self._entries)}"
+        keys = [*self._journal_keys, *(key for key, _, _ in tokens)]
+        before = [("HSET", self._journal_keys[2], number, body)] if size or files else []
+        resend: set[str] = set()
+        while True:
+            args: list[Any] = [self._limit, self._budget, self._files, number, meta, size]
+            args.append(len(files))
+            for digest, data in files.items():
+                known = digest in self._stored and digest not in resend
+                args += [digest, "0", b""] if known else [digest, "1", data]
+            for _, value, ttl in tokens:
+                args += [value, ttl]
+            reply = self._run("record", keys, args, before=before)
+            if not isinstance(reply, list):
+                break
+            resend = {digest.decode() for digest in reply}  # gone since (a reset): send again
+        with self._stored_lock:
+            for digest in files:
+                self._stored[digest] = None
+                self._stored.move_to_end(digest)
+            while len(self._stored) > _STORED_DIGESTS:
+                self._stored.popitem(last=False)
 
     def journal(self, query: JournalQuery | None = None) -> list[JournalEntry]:
         self._local.ticket = None
-        _, ids, meta, data = self._journal_keys[:4]
-        with self._guard("journal"), self._client.pipeline(transaction=True) as pipe:
-            pipe.lrange(ids, 0, -1)
-            pipe.hgetall(meta)
-            pipe.hgetall(data)
-            order, metas, payloads = pipe.execute()
+        keys = [self._journal_keys[n] for n in (0, 1, 2, 5)]
+        order, metas, bodies, stored = self._run("read", keys, (self._files,))
+        metas, bodies = _pairs(metas), _pairs(bodies)
+        files = {digest.decode(): data for digest, data in _pairs(stored).items()}
         entries = [
-            _decoded_entry(metas[number], payloads.get(number))
+            _decoded_entry(metas[number], bodies.get(number), files)
             for number in order
             if number in metas
         ]
@@ -538,21 +706,22 @@ class RedisState:
 
     def clear_journal(self) -> None:
         self._local.ticket = None
+        self._run("trim", self._journal_keys, (0, 0, self._files))  # stored files released
         with self._guard("clear journal"):
-            self._client.delete(*self._journal_keys[1:])
+            self._client.delete(*self._journal_keys)
 
     def configure_journal(self, limit: int, max_bytes: int) -> None:
         limit, max_bytes = max(1, limit), max(0, max_bytes)
         if (limit, max_bytes) == (self._limit, self._budget):
             return
         self._limit, self._budget = limit, max_bytes
-        self._run("trim", self._journal_keys, (limit, max_bytes))
+        self._run("trim", self._journal_keys, (limit, max_bytes, self._files))
 
     @property
     def journal_payload_bytes(self) -> int:
         """Payload bytes the journal holds now."""
         with self._guard("journal"):
-            return int(self._client.get(self._journal_keys[5]) or 0)
+            return int(self._client.get(self._journal_keys[4]) or 0)
 
     # --- run-time settings --------------------------------------------------------------------
 
@@ -585,7 +754,7 @@ class RedisState:
         self._run("reset", [self._version, *fixed], ())
         # face_tokens, rate windows and slot sets: one key each, found by their prefixes.
         with self._guard("reset"):
-            for kind in ("ft", "rate", "slots"):
+            for kind in ("ft", "rate", "slots", "file"):
                 batch: list[Any] = []
                 for key in self._client.scan_iter(
                     match=f"{_glob(self.prefix)}:{kind}:*", count=1000
@@ -601,6 +770,10 @@ class RedisState:
 
     def close(self) -> None:
         self._closed.set()
+        with self._connections_lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            connection.disconnect()
         self._client.close()
         self._client.connection_pool.disconnect()
 
@@ -635,36 +808,41 @@ def _glob(text: str) -> str:
 
 
 def _encoded_entry(entry: JournalEntry) -> tuple[bytes, bytes]:
-    """An entry's metadata (JSON) and its payload (the answer body, then each file's bytes,
-    raw); the metadata lists the payload's pieces' lengths (-1: not kept)."""
+    """An entry's metadata (JSON) and its answer body; the metadata says which payload
+    pieces are kept (the body, each file: files are stored apart, by digest)."""
     meta = entry.to_json(with_payload=False)
-    pieces = [entry.body, *(f.data for f in entry.files.values())]
-    meta["payload"] = [-1 if piece is None else len(piece) for piece in pieces]
-    return orjson.dumps(meta), b"".join(piece for piece in pieces if piece is not None)
+    meta["kept"] = [entry.body is not None] + [f.data is not None for f in entry.files.values()]
+    meta["payload_bytes"] = entry.payload_bytes
+    return orjson.dumps(meta), entry.body or b""
 
 
-def _decoded_entry(meta_json: bytes, payload: bytes | None) -> JournalEntry:
+def _decoded_entry(
+    meta_json: bytes, body: bytes | None, files: Mapping[str, bytes]
+) -> JournalEntry:
     meta = orjson.loads(meta_json)
     entry = JournalEntry.from_json(meta)
-    if payload is None:  # dropped by the byte budget
+    kept: list[bool] = meta.get("kept", [])
+    if body is None:  # the byte budget dropped the payload, or there was none
+        if kept[:1] == [True] and not meta.get("payload_bytes"):
+            entry.body = b""  # an empty answer (a dropped connection): nothing to drop
         return entry
-    lengths: Iterator[int] = iter(meta.get("payload", []))
-    at = 0
-
-    def piece() -> bytes | None:
-        nonlocal at
-        size = next(lengths, -1)
-        if size < 0:
-            return None
-        at += size
-        return payload[at - size : at]
-
-    entry.body = piece()
+    entry.body = body if kept and kept[0] else None
     entry.files = {
-        name: FileRecord(f.filename, f.content_type, f.size, f.sha256, piece())
-        for name, f in entry.files.items()
+        name: FileRecord(
+            f.filename,
+            f.content_type,
+            f.size,
+            f.sha256,
+            files.get(f.sha256) if index + 1 < len(kept) and kept[index + 1] else None,
+        )
+        for index, (name, f) in enumerate(entry.files.items())
     }
     return entry
+
+
+def _pairs(flat: list[Any]) -> dict[Any, Any]:
+    """A Redis flat reply [key, value, key, value...] as a dict."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 def _encoded_change(change: dict[str, Any]) -> bytes:
