@@ -1,0 +1,260 @@
+"""The shared state's cost: ``face-contracts serve`` with ``--state redis://`` against the
+in-memory state, at 1, 2 and 4 workers, side by side in one run.
+
+Workload: the one of bench_server.py (the Face++ dense-landmark call, a multipart POST of a
+160 KB face photo, answered with the full 975-key document), whose helpers this reuses. On
+Redis every call takes its sequence number and settings version (one round trip) and writes
+its journal entry, with the photo and the answer, and its face_token (a second); the
+in-memory state does the same in the process. Each configuration runs in turn on a free
+loopback port, the order repeated for every round; Redis (redis-server, no persistence) is
+emptied before each run. wrk: 2 threads, 16 connections. Goal (issue 17): at one worker,
+Redis costs at most 15% of the requests per second.
+
+    python benchmarks/bench_state.py [--write] [--rounds 3] [--duration 10]
+
+Installs wrk and redis-server (apt-get) when missing; every process started here is
+stopped on exit. --write records the table in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from _report import machine, today, write_section
+from bench_server import (
+    Result,
+    apt_install,
+    build_workload,
+    ensure_wrk,
+    free_port,
+    log,
+    parse_wrk,
+    run_wrk,
+    running,
+    wait_ready,
+)
+
+if TYPE_CHECKING:
+    from bench_server import Workload
+
+COMMAND = "python benchmarks/bench_state.py --rounds 3 --write"
+WORKERS = (1, 2, 4)
+GOAL = 0.15  # at most this fraction of the in-memory requests per second lost to Redis
+
+
+def ensure_redis() -> str:
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        problem = apt_install("redis-server")
+        binary = shutil.which("redis-server")
+        if binary is None:
+            sys.exit(f"bench_state: redis-server is needed and could not be installed ({problem})")
+    return binary
+
+
+def serve_command(port: int, workers: int, state: str | None) -> list[str]:
+    command = [sys.executable, "-m", "face_contracts", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    if state is not None:
+        command += ["--state", state, "--state-prefix", "bench"]
+    return command
+
+
+def cpu_seconds(group: int) -> float:
+    """CPU seconds (user and system) used so far by the processes of a process group (a
+    server and its workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+CPU: dict[str, list[tuple[float, float]]] = {}  # name -> (server, Redis) µs per request
+
+
+def report(results: dict[tuple[str, int], Result], args: argparse.Namespace, load: float) -> str:
+    def rps(backend: str, workers: int) -> float | None:
+        found = results.get((backend, workers))
+        return None if found is None else found.rps
+
+    lines = [
+        "Workload: bench_server.py's (POST /facepp/v1/face/thousandlandmark, a 160 KB JPEG "
+        "face photo as multipart, the full 975-key answer). wrk, "
+        f"{args.threads} threads, {args.connections} connections, {args.duration:g} s after a "
+        f"{args.warmup:g} s warm-up; the six configurations interleaved over {args.rounds} "
+        f"round(s), the median round shown; Redis {REDIS_VERSION[0]} on loopback, emptied "
+        f"before each run. {today()}, {machine()}, load average {load:.1f} at the start. "
+        f"Command: `{COMMAND}`.",
+        "",
+        "| workers | in-memory state req/s | `--state redis://` req/s | Redis ÷ memory "
+        "| server CPU µs per request, memory / Redis | Redis's own CPU µs per request "
+        "| p99 ms memory / Redis | non-2xx |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for workers in WORKERS:
+        memory, shared = results.get(("memory", workers)), results.get(("redis", workers))
+        if memory is None or shared is None:
+            continue
+        if memory.rps is None or shared.rps is None:
+            lines.append(
+                f"| {workers} | {memory.problem or ''} | {shared.problem or ''} | | | | | |"
+            )
+            continue
+        memory_cpu, _ = median_cpu(memory.name)
+        shared_cpu, redis_cpu = median_cpu(shared.name)
+        lines.append(
+            f"| {workers} | {memory.rps:,.0f} | {shared.rps:,.0f} | "
+            f"{shared.rps / memory.rps:.2f} | {memory_cpu:,.0f} / {shared_cpu:,.0f} | "
+            f"{redis_cpu:,.0f} | {memory.p99_ms or 0:.1f} / {shared.p99_ms or 0:.1f} | "
+            f"{memory.non_2xx + shared.non_2xx} |"
+        )
+    memory_one, shared_one = rps("memory", 1), rps("redis", 1)
+    if memory_one and shared_one:
+        cost = 1 - shared_one / memory_one
+        verdict = "met" if cost <= GOAL else "NOT met"
+        lines += [
+            "",
+            f"Goal (issue 17): Redis costs at most {GOAL:.0%} at one worker: it costs "
+            f"{cost:.0%} ({verdict}).",
+        ]
+    scaling = [
+        f"{workers} workers {value / shared_one:.2f}×"
+        for workers in WORKERS[1:]
+        if shared_one and (value := rps("redis", workers))
+    ]
+    if scaling:
+        lines.append(
+            "With Redis, against one worker: " + ", ".join(scaling) + " (two cores, shared "
+            "with wrk and Redis)."
+        )
+    lines.append(
+        "Only the Redis rows are one mock: their credits, counters, face_tokens and journal "
+        "are exact across workers; the in-memory rows with several workers keep one state "
+        "per worker."
+    )
+    return "\n".join(lines)
+
+
+REDIS_VERSION = ["?"]
+
+
+def median_cpu(name: str) -> tuple[float, float]:
+    """The median run's CPU µs per request: the server's processes, and Redis's."""
+    samples = sorted(CPU.get(name, [(0.0, 0.0)]))
+    return samples[len(samples) // 2]
+
+
+def redis_client(port: int) -> Any:
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            REDIS_VERSION[0] = str(client.info("server")["redis_version"])
+            return client
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    sys.exit("bench_state: redis-server did not start")
+
+
+def measure(
+    result: Result,
+    workers: int,
+    state: str | None,
+    redis_pid: int,
+    workload: Workload,
+    wrk: str,
+    args: argparse.Namespace,
+) -> None:
+    """One run: the server started, warmed up, measured by wrk; its CPU and Redis's counted."""
+    port = free_port()
+    log(f"{result.name}: starting on 127.0.0.1:{port}")
+    with running(result.name, serve_command(port, workers, state), workload.body.parent) as server:
+        wait_ready(server, workload, port, 120)
+        if args.warmup > 0:
+            run_wrk(wrk, args, workload.lua, port, args.warmup)
+        sample = Result(result.name, result.label, result.does)
+        before = cpu_seconds(server.process.pid), cpu_seconds(redis_pid)
+        output = run_wrk(wrk, args, workload.lua, port, args.duration)
+        after = cpu_seconds(server.process.pid), cpu_seconds(redis_pid)
+        parse_wrk(output, sample)
+        count = max(1, sample.requests or 1)
+        CPU.setdefault(result.name, []).append(
+            ((after[0] - before[0]) / count * 1e6, (after[1] - before[1]) / count * 1e6)
+        )
+        result.samples.append(sample)
+        log(f"{result.name}: {sample.rps:,.1f} req/s, p99 {sample.p99_ms} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="record in benchmarks/README.md")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per run (10)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds (3)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (median)")
+    parser.add_argument(
+        "--workers", default=",".join(map(str, WORKERS)), help="worker counts (1,2,4)"
+    )
+    args = parser.parse_args()
+    counts = tuple(int(part) for part in args.workers.split(","))
+    load = os.getloadavg()[0]
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    wrk = ensure_wrk()
+    redis_binary = ensure_redis()
+
+    results: dict[tuple[str, int], Result] = {
+        (backend, workers): Result(f"{backend}-{workers}", f"{backend} {workers}", "")
+        for workers in counts
+        for backend in ("memory", "redis")
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-state-") as temp:
+        directory = Path(temp)
+        log("building the workload")
+        workload = build_workload(directory)
+        redis_port = free_port()
+        command = [redis_binary, "--port", str(redis_port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(directory)]
+        with running("redis", command, directory) as redis_server:
+            client = redis_client(redis_port)
+            url = f"redis://127.0.0.1:{redis_port}/0"
+            for round_number in range(args.rounds):
+                log(f"round {round_number + 1} of {args.rounds}")
+                for (backend, workers), result in results.items():
+                    client.flushall()
+                    state = url if backend == "redis" else None
+                    try:
+                        measure(
+                            result, workers, state, redis_server.process.pid, workload, wrk, args
+                        )
+                    except (RuntimeError, OSError) as error:
+                        result.problem = f"did not run: {error}"
+                        log(f"{result.name}: {result.problem}")
+            client.close()
+    for result in results.values():
+        result.settle()
+    text = report(results, args, load)
+    print(text)
+    if args.write:
+        write_section("state", text)
+        log("recorded in benchmarks/README.md")
+
+
+if __name__ == "__main__":
+    main()
