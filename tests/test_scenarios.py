@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import re
 import textwrap
 from dataclasses import dataclass
@@ -902,3 +903,95 @@ def test_an_unknown_path_in_a_failing_test_is_reported_with_its_failure(
         ]
     )
     assert "ERROR at teardown" not in result.stdout.str()
+
+
+# --- the small things: --version, example --variant, small example pictures ----------------
+
+
+def _example(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, list[Any], str]:
+    from face_contracts.cli import main
+
+    code = main(["example", *arguments])
+    out, err = capsys.readouterr()
+    return code, [orjson.loads(line) for line in out.splitlines()], err
+
+
+def _picture_sizes(requests: list[dict[str, Any]]) -> set[tuple[int, int]]:
+    """The sizes of the pictures the requests carry (a request by image URL carries none)."""
+    from PIL import Image
+
+    sizes = set()
+    for request in requests:
+        body = request["body"]
+        part = body.get("image") or body.get("image_file") or body.get("image_base64")
+        if part is None:
+            continue
+        data = base64.b64decode(part["base64"] if isinstance(part, dict) else part)
+        with Image.open(io.BytesIO(data)) as picture:
+            sizes.add(picture.size)
+    return sizes
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    from face_contracts.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"face-contracts {version('face-contracts')}\n"
+
+
+def test_example_requests_carry_small_pictures_unless_asked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, documents, _ = _example(capsys, "facepp.thousandlandmark", "request", "--count", "6")
+    assert code == 0
+    assert _picture_sizes(documents) == {(100, 100)}  # its minimum
+    code, documents, _ = _example(capsys, "ailab.face_key_points", "request", "--count", "3")
+    assert _picture_sizes(documents) == {(64, 64)}
+    code, documents, _ = _example(
+        capsys, "facepp.detect", "request", "--image-size", "640x480", "--count", "6"
+    )
+    assert _picture_sizes(documents) == {(640, 480)}
+    for document in documents:
+        assert validate("facepp.detect", "request", document).valid
+    code, cases, _ = _example(
+        capsys, "ailab.face_key_points", "request", "--invalid", "--count", "12", "--seed", "5"
+    )
+    assert code == 0
+    assert all(case["rule"] != "image.max_bytes" for case in cases)
+    assert max(len(orjson.dumps(case)) for case in cases) < 200_000
+    for size, words in (
+        ("40x40", "image_size 40x40 is outside what facepp.detect accepts: 48x48 to 4096x4096"),
+        ("wide", "--image-size must be WIDTHxHEIGHT in pixels, such as 640x480, not 'wide'"),
+    ):
+        code, _, err = _example(capsys, "facepp.detect", "request", "--image-size", size)
+        assert (code, err) == (2, f"face-contracts: error: {words}\n")
+
+
+def test_example_and_strategies_draw_the_documented_variant(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arguments = ("ailab.face_analyzer_advanced", "response", "--variant", "face_detail_infos")
+    code, documents, _ = _example(capsys, *arguments, "--count", "3", "--seed", "4")
+    assert code == 0
+    for document in documents:
+        assert "face_detail_infos" in document
+        assert validate(
+            "ailab.face_analyzer_advanced", "response", document, variant="face_detail_infos"
+        ).valid
+        assert not validate("ailab.face_analyzer_advanced", "response", document).valid
+    code, cases, _ = _example(capsys, *arguments, "--invalid", "--count", "4", "--seed", "4")
+    for case in cases:
+        assert case["variant"] == "face_detail_infos"
+        report = validate(
+            "ailab.face_analyzer_advanced", "response", case["document"], variant=case["variant"]
+        )
+        assert report.rules() == {(e["rule"], e["pointer"]) for e in case["expected"]}
+    code, _, err = _example(capsys, "ailab.face_analyzer_advanced", "response", "--variant", "x")
+    assert (code, err) == (
+        2,
+        "face-contracts: error: unknown kind 'response:x'; known: response:face_detail_infos\n",
+    )
