@@ -175,7 +175,8 @@ def test_landmarks_sit_in_the_face_in_order() -> None:
         ("facepp.thousandlandmark", (200, "face", {})),
         ("facepp.detect", (200, "face_num", 0)),
         ("ailab.face_key_points", (422, "code", "ERROR_NO_FACE_IN_FILE")),
-        ("ailab.face_analyzer_advanced", (200, "face_count", 0)),
+        # Its catalogue documents ERROR_NO_FACE_IN_FILE for a picture without a face.
+        ("ailab.face_analyzer_advanced", (422, "code", "ERROR_NO_FACE_IN_FILE")),
     ],
 )
 def test_a_uniform_picture_has_no_face(operation: str, expected: tuple[int, str, Any]) -> None:

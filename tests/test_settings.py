@@ -143,7 +143,17 @@ def test_paths_resolve_in_the_settings_folder_and_never_from_the_admin_api(tmp_p
 
 def test_the_settings_schema_names_every_setting() -> None:
     schema = settings_schema()
-    assert set(schema["properties"]) == {field for field in Settings.__dataclass_fields__}
+    assert set(schema["properties"]) == set(Settings.__dataclass_fields__)
     codes = schema["properties"]["errors"]["items"]["properties"]["code"]["enum"]
     assert "INVALID_FACE_TOKEN" in codes
     assert "ERROR_NO_FACE_IN_FILE" in codes
+
+
+def test_a_rule_id_already_in_force_is_refused() -> None:
+    mock = FaceMock()
+    mock.force_error("INTERNAL_ERROR", when=None)
+    (first,) = mock.configure(faults=[{"id": "slow", "delay": 0.1}])
+    assert first == "slow"
+    with pytest.raises(SettingsError, match="rule id\\(s\\) 'slow' already in force"):
+        mock.configure(errors=[{"id": "slow", "code": "INTERNAL_ERROR"}])
+    assert [rule.id for rule in mock.settings.faults] == ["slow"]

@@ -298,7 +298,13 @@ class Settings:
                 values[name] = {**current, **value}
             else:
                 values[name] = value
-        return replace(self, **values)
+        merged = replace(self, **values)
+        ids = [rule.id for rule in (*merged.errors, *merged.faults, *merged.responses)]
+        repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
+        if repeated:
+            msg = f"rule id(s) {', '.join(map(repr, repeated))} already in force: ids are unique"
+            raise SettingsError(msg)
+        return merged
 
     def without_rule(self, rule_id: str) -> tuple[Settings, Rule | None]:
         """A copy without the forced error, fault or stub with this id, and that rule."""

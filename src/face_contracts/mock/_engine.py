@@ -325,7 +325,7 @@ class Engine:
         for name in ("errors", "faults", "responses"):
             if name in plain:
                 plain[name] = [_with_id(item) for item in _listed(plain[name])]
-        parse_changes(plain)  # refuse a bad change before anyone sees it
+        self.settings.merged(parse_changes(plain))  # refuse a bad change before anyone sees it
         self.state.add_settings_change({"set": plain})
         self._refresh()
         return tuple(
