@@ -484,3 +484,13 @@ def test_the_memory_state_needs_no_redis() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_each_thread_connection_closes_with_its_thread(redis_server: RedisServer) -> None:
+    state = RedisState(redis_server.url, prefix=f"test:{secrets.token_hex(6)}")
+    mock = FaceMock(state=state)
+    for _ in range(3):
+        assert {r.status for r in in_parallel([mock], 16, "facepp.detect")} == {200}
+    # The pool's eight threads have ended: their connections with them (this thread's stays).
+    assert len(state._connections) == 1
+    state.close()

@@ -486,8 +486,7 @@ class RedisState:
         self._slot_number = 0
         self._entries = itertools.count(1)  # journal entry ids: this process's, numbered
         self._lease = int(slot_lease * 1_000_000)  # microseconds, as the scripts count
-        with self._guard("connect"):
-            self._client.ping()
+        self._command("connect", "PING")
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -502,13 +501,23 @@ class RedisState:
         *,
         before: Sequence[tuple[Any, ...]] = (),
     ) -> Any:
-        """Run a script on this thread's connection, after the plain commands ``before``,
-        all in one round trip; the script's reply. A script Redis does not know (after a
-        restart) is loaded and everything sent again; a connection error (a connection
-        Redis closed) is retried once, a timeout never (the commands may have run)."""
+        """Run a script, after the plain commands ``before``, in one round trip; the
+        script's reply."""
         script = ("EVALSHA", self._shas[name], len(keys), *keys, *args)
-        commands = [*before, script]
-        with self._guard(name):
+        return self._round_trip(name, [*before, script], script=name)[-1]
+
+    def _command(self, what: str, *command: Any) -> Any:
+        """One plain command's reply."""
+        return self._round_trip(what, [command])[0]
+
+    def _round_trip(
+        self, what: str, commands: Sequence[tuple[Any, ...]], *, script: str | None = None
+    ) -> list[Any]:
+        """Send ``commands`` on this thread's connection in one buffer and read every
+        reply. A script Redis does not know (after a restart) is loaded and everything sent
+        again; a connection error (a connection Redis closed) is retried once, a timeout
+        never (the commands may have run). Raises StateUnavailableError."""
+        with self._guard(what):
             connection = self._holder().connection
             retried = loaded = False
             while True:
@@ -527,14 +536,14 @@ class RedisState:
                     retried = True
                     continue
                 failure = next((r for r in replies if isinstance(r, Exception)), None)
-                if isinstance(failure, self._no_script) and not loaded:
-                    connection.send_command("SCRIPT", "LOAD", self._sources[name])
+                if isinstance(failure, self._no_script) and script is not None and not loaded:
+                    connection.send_command("SCRIPT", "LOAD", self._sources[script])
                     connection.read_response()
                     loaded = True
                     continue
                 if failure is not None:
                     raise failure
-                return replies[-1]
+                return replies
 
     def _reply(self, connection: Any) -> Any:
         """The next reply, an error reply returned (not raised), so that every reply of a
@@ -613,8 +622,7 @@ class RedisState:
         if held is None:
             return
         try:
-            with self._guard("release slot"):
-                self._client.zrem(held[0], held[1])
+            self._command("release slot", "ZREM", *held)
         except StateUnavailableError as error:  # its lease ends it within SLOT_LEASE_SECONDS
             _LOG.error("face-contracts: concurrency slot not released: %s", error)
 
@@ -645,18 +653,14 @@ class RedisState:
         if self._local.ticket is not None:  # a call in progress: written with its journal entry
             self._local.tokens = (self._local.tokens or []) + items
             return
-        with self._guard("face_tokens"), self._client.pipeline(transaction=False) as pipe:
-            for key, payload, ttl in items:
-                pipe.set(key, payload, px=ttl)
-            pipe.execute()
+        self._round_trip("face_tokens", [("SET", key, data, "PX", ttl) for key, data, ttl in items])
 
     def face_token(self, token: str) -> bytes | None:
         key = f"{self.prefix}:ft:{token}"
         for pending, payload, _ in self._local.tokens or ():
             if pending == key:
                 return payload
-        with self._guard("face_token"):
-            found = self._client.get(key)
+        found = self._command("face_token", "GET", key)
         return found if isinstance(found, bytes) else None
 
     # --- the journal --------------------------------------------------------------------------
@@ -707,8 +711,7 @@ class RedisState:
     def clear_journal(self) -> None:
         self._local.ticket = None
         self._run("trim", self._journal_keys, (0, 0, self._files))  # stored files released
-        with self._guard("clear journal"):
-            self._client.delete(*self._journal_keys)
+        self._command("clear journal", "DEL", *self._journal_keys)
 
     def configure_journal(self, limit: int, max_bytes: int) -> None:
         limit, max_bytes = max(1, limit), max(0, max_bytes)
@@ -720,8 +723,7 @@ class RedisState:
     @property
     def journal_payload_bytes(self) -> int:
         """Payload bytes the journal holds now."""
-        with self._guard("journal"):
-            return int(self._client.get(self._journal_keys[4]) or 0)
+        return int(self._command("journal", "GET", self._journal_keys[4]) or 0)
 
     # --- run-time settings --------------------------------------------------------------------
 
