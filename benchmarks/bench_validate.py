@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument(
         "--write", action="store_true", help="record the results in benchmarks/README.md"
     )
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
 
     body = full_response()
