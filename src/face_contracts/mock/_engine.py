@@ -23,7 +23,7 @@ import secrets
 import socket
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -214,7 +214,7 @@ class Call:
         lifetime = self.vendor.face_token_lifetime(self.op) or 72 * 3600.0
         payload = {
             token: orjson.dumps(
-                {"width": scene.width, "height": scene.height, "face": asdict(face)}
+                {"width": scene.width, "height": scene.height, "face": face}
             )
             for token, face in zip(tokens, faces, strict=False)
         }
@@ -823,4 +823,6 @@ def _seed(operation: str, scene: Scene, body: Mapping[str, Any]) -> str:
         },
         option=orjson.OPT_SORT_KEYS,
     ).decode()
-    return f"{operation}|{scene!r}|{options}"
+    # orjson writes the faces (dataclasses) a few times faster than repr would.
+    faces = orjson.dumps(scene.faces).decode()
+    return f"{operation}|{scene.width}x{scene.height}|{faces}|{options}"
