@@ -299,7 +299,8 @@ class Settings:
             else:
                 values[name] = value
         merged = replace(self, **values)
-        ids = [rule.id for rule in (*merged.errors, *merged.faults, *merged.responses)]
+        rules: tuple[Rule, ...] = (*merged.errors, *merged.faults, *merged.responses)
+        ids = [rule.id for rule in rules]
         repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
         if repeated:
             msg = f"rule id(s) {', '.join(map(repr, repeated))} already in force: ids are unique"
