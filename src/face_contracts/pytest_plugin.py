@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "face_mock",
+    "face_mock_detector",
     "face_mock_respx",
     "face_mock_server",
     "pytest_addoption",
@@ -115,11 +116,26 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def face_mock_server(pytestconfig: pytest.Config) -> Iterator[MockServer]:
+def face_mock_detector() -> None:
+    """Loads the face detector in the background, once per session, as soon as a mock
+    fixture is first used: the first picture a test sends then does not also wait for the
+    model (about a second), and a session without mocks never loads it."""
+    import threading
+
+    from face_contracts import faces  # deferred: the plugin imports only pytest until used
+
+    threading.Thread(target=faces.preload, name="face-contracts detector", daemon=True).start()
+
+
+@pytest.fixture(scope="session")
+def face_mock_server(
+    pytestconfig: pytest.Config, face_mock_detector: None
+) -> Iterator[MockServer]:
     """The session's mock server (pytest-httpserver, threaded), started once per session,
     which under pytest-xdist means once per worker: each worker process has its own server
     on its own port, so parallel tests never share mock state. ``face_mock`` installs each
     test's fresh mock on it; use ``face_mock`` in tests."""
+    del face_mock_detector
     from face_contracts.mock.transports import MockServer
 
     host = pytestconfig.getoption("face_mock_host") or pytestconfig.getini("face_mock_host")
@@ -173,7 +189,9 @@ def face_mock(
 
 
 @pytest.fixture
-def face_mock_respx(request: pytest.FixtureRequest) -> Iterator[RoutedFaceMock]:
+def face_mock_respx(
+    request: pytest.FixtureRequest, face_mock_detector: None
+) -> Iterator[RoutedFaceMock]:
     """A fresh :class:`~face_contracts.mock.FaceMock` answering httpx requests in-process at
     the vendors' hosts, the ini ``face_mock_hosts`` and the marker's ``hosts``; ``.router``
     is the respx router, ``.add_host(host)`` serves one more host. Other hosts are refused
@@ -182,6 +200,7 @@ def face_mock_respx(request: pytest.FixtureRequest) -> Iterator[RoutedFaceMock]:
     ``face_mock`` marker; ``reset()`` returns to the marker's configuration."""
     from face_contracts.mock.transports import VENDOR_HOSTS, RoutedFaceMock
 
+    del face_mock_detector
     settings = _marker_settings(request)
     hosts = [
         *VENDOR_HOSTS,
