@@ -168,6 +168,7 @@ def main() -> None:
         forward_only(args.forward_only)
         return
 
+    load = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     body, headers, photo_bytes = workload()
     log(f"workload: {len(body):,}-byte multipart request")
     with (
@@ -212,7 +213,8 @@ def main() -> None:
         f"(a {photo_bytes:,}-byte JPEG), a {len(answer):,}-byte answer with {LANDMARK_KEYS} "
         f"landmark keys. {today()}, {machine()}. {args.rounds} alternating rounds of "
         f"{args.calls} sequential calls per path over one kept-alive connection "
-        f"({len(direct)} calls each). Command: `{COMMAND}`.",
+        f"({len(direct)} calls each); load average {load:.1f} when it started. "
+        f"Command: `{COMMAND}`.",
         "",
         "| call | median ms | p90 ms | × direct |",
         "|---|---:|---:|---:|",
