@@ -58,6 +58,9 @@ __all__ = [
     "pytest_runtest_makereport",
 ]
 
+# The validation proxy's fixture, face_proxy: its module imports only pytest until used.
+pytest_plugins = ["face_contracts._proxy_fixture"]
+
 _FIXTURE_SETTINGS = ("hosts", "allow_unmatched")
 """The marker's own keyword arguments; every other one is a mock setting (a TOML key)."""
 _FIXTURES = ("face_mock", "face_mock_respx")
