@@ -2,7 +2,8 @@
 
 It reads the whole request body and answers fixed bytes, nothing else: no routing, no
 parsing, no checks. Pre-bound loopback socket, backlog 2048, log level warning, no access
-log, lifespan on; ``--protocol`` picks the HTTP stack under it:
+log, lifespan on, uvloop, no WebSocket, no proxy-header middleware (as ``serve`` runs);
+``--protocol`` picks the HTTP protocol, the one difference between the floors:
 
 - ``httptools``: uvicorn's own httptools protocol, as ``face-contracts serve`` ran before
   issue 12 (no head limit, no head deadline, no connection limit);
@@ -71,13 +72,19 @@ def main() -> None:
         config = ServerConfig(app, settings, log_level="warning", access_log=False)
         Server(config).run(sockets=[sock])
         return
-    options = {"http": "h11", "h11_max_incomplete_event_size": 32 * 1024}
+    protocol: dict[str, Any] = {"http": "httptools"}
+    if args.protocol == "h11":
+        protocol = {"http": "h11", "h11_max_incomplete_event_size": 32 * 1024}
     config = uvicorn.Config(
         app,
         log_level="warning",
         access_log=False,
         lifespan="on",
-        **(options if args.protocol == "h11" else {"http": "httptools"}),
+        # As ServerConfig sets them, so that the protocol is the only difference.
+        loop="uvloop",
+        ws="none",
+        proxy_headers=False,
+        **protocol,
     )
     uvicorn.Server(config).run(sockets=[sock])
 
