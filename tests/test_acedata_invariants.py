@@ -1,4 +1,4 @@
-"""Focused tests of the Ace Data Cloud invariants (src/face_contracts/_invariants/acedata.py)."""
+"""Focused tests of the Ace Data Cloud invariants (vendors/acedata_documents.py)."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from face_contracts import validate
-from face_contracts._invariants.ailab import PER_FACE, face_fields_asked, max_faces_asked
 from face_contracts.contracts import contracts
+from face_contracts.vendors.ailab_documents import PER_FACE, face_fields_asked, max_faces_asked
 
 KEY_POINTS = "ailab.face_key_points"
 ADVANCED = "ailab.face_analyzer_advanced"

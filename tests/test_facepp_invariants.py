@@ -1,4 +1,4 @@
-"""Focused tests of the Face++ invariants (src/face_contracts/_invariants/facepp.py)."""
+"""Focused tests of the Face++ invariants (src/face_contracts/vendors/facepp_documents.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from face_contracts import validate
-from face_contracts._invariants.facepp import (
+from face_contracts.vendors.facepp_documents import (
     attributes_asked,
     groups_asked,
     landmark_kind,

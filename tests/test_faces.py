@@ -21,12 +21,13 @@ from PIL import Image
 from face_contracts import faces
 from face_contracts.faces import Detection, DetectorStatus, FoundFace, detect, detector_status
 from face_contracts.generation._fit import anchor_sets, canonical_anchors, fit, placement
-from face_contracts.generation._render import RENDERERS, template
+from face_contracts.generation._render import template
 from face_contracts.generation._scene import Face, RandomChooser, Scene
 from face_contracts.images import declared_faces, encode_image
 from face_contracts.mock import FaceMock, encode_request
 from face_contracts.mock import _pictures as pictures
 from face_contracts.strategies import exchanges, images
+from face_contracts.vendors import vendor_of
 
 from .conftest import ROOT
 
@@ -301,7 +302,9 @@ def test_rendered_eyes_land_on_the_measured_eyes() -> None:
     (face,) = pictures.faces_for(pictures.analyse(PORTRAIT), None).faces
     eyes = {name: (x, y) for name, x, y in face.anchors}
     scene = Scene(512, 512, (face,))
-    body = RENDERERS["facepp.detect"](scene, {"body": {"return_landmark": "1"}}, RandomChooser(1))
+    body = vendor_of("facepp.detect").render(
+        "facepp.detect", scene, {"body": {"return_landmark": "1"}}, RandomChooser(1)
+    )
     mark = body["faces"][0]["landmark"]
     tolerance = 0.12 * abs(eyes["image_right_eye"][0] - eyes["image_left_eye"][0])
     for name, key in (("image_left_eye", "left_eye_pupil"), ("image_right_eye", "right_eye_pupil")):

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from face_contracts import operations, validate
-from face_contracts.generation._errors import catalogue
 from face_contracts.images import encode_image
 from face_contracts.mock import FaceMock, HttpRequest, HttpResponse, encode_request
 from face_contracts.strategies import documents, invalid_documents
+from face_contracts.vendors import vendor_of
 
 from .conftest import png_bomb
 
@@ -279,7 +279,7 @@ def test_face_tokens_from_detect_are_reusable_and_unknown_ones_refused() -> None
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_every_documented_error_can_be_forced(operation: str) -> None:
-    for entry in catalogue(operation):
+    for entry in vendor_of(operation).catalogue(operation):
         mock = FaceMock()
         mock.force_error(entry["code"], operation=operation)
         response = send(mock, operation, good_request(operation))

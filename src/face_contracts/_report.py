@@ -14,12 +14,18 @@ from face_contracts.errors import FaceContractsError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["ContractViolationError", "Failure", "Report", "pointer"]
+__all__ = ["ContractViolationError", "Failure", "Report", "pointer", "pointer_parts"]
 
 
 def pointer(parts: Sequence[str | int]) -> str:
     """Build an RFC 6901 JSON pointer from path parts."""
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def pointer_parts(text: str) -> list[str]:
+    """The reference tokens of an RFC 6901 JSON pointer (``""`` is the whole document: no
+    tokens), unescaped: the inverse of :func:`pointer`."""
+    return [part.replace("~1", "/").replace("~0", "~") for part in text.split("/")[1:]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ import io
 import math
 import warnings
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -28,9 +27,10 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from face_contracts.contracts import contracts
 from face_contracts.errors import FaceContractsError
 from face_contracts.validation import validate
+from face_contracts.vendors import Circle, FaceMarks, Group, vendor_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Mapping
 
     from face_contracts.mock import FaceMock
 
@@ -87,40 +87,6 @@ class DrawError(FaceContractsError, ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Group:
-    """One landmark group of one face: its name (the vendor's, or a name prefix) and
-    points in image pixels."""
-
-    name: str
-    points: tuple[Point, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Circle:
-    """A pupil the vendor gives as a centre and a radius, drawn in its group's colour."""
-
-    group: str
-    x: float
-    y: float
-    radius: float
-
-
-@dataclass(frozen=True, slots=True)
-class FaceMarks:
-    """One face: its box (left, top, width, height) when the vendor gives one, its landmark
-    groups and pupil circles."""
-
-    box: tuple[float, float, float, float] | None
-    groups: tuple[Group, ...]
-    circles: tuple[Circle, ...] = ()
-
-    @property
-    def point_count(self) -> int:
-        """How many landmark points the face has."""
-        return sum(len(group.points) for group in self.groups)
-
-
-@dataclass(frozen=True, slots=True)
 class Landmarks:
     """Everything an answer says about where faces are: ``label`` names the landmark set
     (``"landmark201"``, ``"106 points"``...)."""
@@ -149,190 +115,10 @@ class Landmarks:
 # --- reading each vendor's answer -------------------------------------------------------
 
 
-def _xy(value: Mapping[str, Any]) -> Point:
-    return float(value["x"]), float(value["y"])
-
-
-def _by_prefix(
-    named: Iterable[tuple[str, Point]], table: Sequence[tuple[str, tuple[str, ...]]]
-) -> tuple[Group, ...]:
-    """Named points sorted into groups by name prefix, groups in table order; a name no
-    prefix matches goes to ``other``. Longer prefixes must come first in the table."""
-    found: dict[str, list[Point]] = {name: [] for name, _ in table}
-    found["other"] = []
-    for name, point in named:
-        group = next(
-            (group for group, prefixes in table if name.startswith(prefixes)),
-            "other",
-        )
-        found[group].append(point)
-    return tuple(Group(name, tuple(points)) for name, points in found.items() if points)
-
-
-def _facepp_thousandlandmark(document: Mapping[str, Any]) -> tuple[str, list[FaceMarks]]:
-    face = document.get("face") or {}
-    if not face:
-        return "no face", []
-    rect = face["face_rectangle"]
-    groups: list[Group] = []
-    circles: list[Circle] = []
-    for name, values in face.get("landmark", {}).items():
-        # A group maps key -> point, except the pupil radius, a bare number of pixels.
-        groups.append(
-            Group(name, tuple(_xy(value) for value in values.values() if isinstance(value, dict)))
-        )
-        for key, value in values.items():
-            if key.endswith("_pupil_radius") and isinstance(value, int | float):
-                centre = values.get(key.removesuffix("_radius") + "_center")
-                if isinstance(centre, dict):
-                    circles.append(Circle(name, *_xy(centre), float(value)))
-    box = (rect["left"], rect["top"], rect["width"], rect["height"])
-    # Counted as the vendor counts: every key, the two pupil radii included (975 in all).
-    keys = sum(len(values) for values in face.get("landmark", {}).values())
-    return f"{keys} points", [FaceMarks(box, tuple(groups), tuple(circles))]
-
-
-# Face++ Detect names: contour_*, left_eyebrow_*, left_eye_*, ...; eyebrow before eye.
-_DETECT_GROUPS = (
-    ("contour", ("contour",)),
-    ("left_eyebrow", ("left_eyebrow",)),
-    ("right_eyebrow", ("right_eyebrow",)),
-    ("left_eye", ("left_eye",)),
-    ("right_eye", ("right_eye",)),
-    ("nose", ("nose",)),
-    ("mouth", ("mouth",)),
-)
-
-
-def _facepp_detect(document: Mapping[str, Any]) -> tuple[str, list[FaceMarks]]:
-    faces = []
-    sizes = set()
-    for entry in document.get("faces", []):
-        rect = entry["face_rectangle"]
-        marks = entry.get("landmark", {})
-        sizes.add(len(marks))
-        groups = _by_prefix(((name, _xy(value)) for name, value in marks.items()), _DETECT_GROUPS)
-        faces.append(FaceMarks((rect["left"], rect["top"], rect["width"], rect["height"]), groups))
-    sizes.discard(0)
-    label = f"{max(sizes)} points" if sizes else "no landmarks"
-    return label, faces
-
-
-# AILabTools names (Baidu's): eye_right_* is the subject's right eye, on the image left.
-_AILAB_GROUPS = (
-    ("cheek/chin", ("cheek", "chin")),
-    ("eyebrow_right", ("eyebrow_right",)),
-    ("eyebrow_left", ("eyebrow_left",)),
-    ("eye_right", ("eye_right",)),
-    ("eye_left", ("eye_left",)),
-    ("iris_right", ("iris_right",)),
-    ("iris_left", ("iris_left",)),
-    ("nose", ("nose",)),
-    ("mouth", ("mouth",)),
-    ("forehead", ("forehead",)),
-)
-# The legend says which side of the picture those names lie on.
-_SIDES = {
-    "eyebrow_right": "image left",
-    "eye_right": "image left",
-    "iris_left": "image left",
-    "eyebrow_left": "image right",
-    "eye_left": "image right",
-    "iris_right": "image right",
-}
-# landmark4 (seed 000 example): the image-left eye, the image-right eye, nose tip, mouth.
-_LANDMARK4 = ("eye (image left)", "eye (image right)", "nose tip", "mouth centre")
-
-
-@cache
-def _landmark72_names() -> tuple[str, ...]:
-    schema = contracts().schemas[contracts().operation("ailab.face_key_points").schemas["response"]]
-    names: list[str] = schema["$defs"]["landmark72"]["x-point-names"]
-    return tuple(names)
-
-
-def _ailab_face_key_points(document: Mapping[str, Any]) -> tuple[str, list[FaceMarks]]:
-    faces = []
-    labels = set()
-    for entry in document["result"]["face_list"]:
-        where = entry["location"]
-        box = (where["left"], where["top"], where["width"], where["height"])
-        groups: tuple[Group, ...] = ()
-        # The richest set present: every richer set holds the poorer ones' points.
-        for name in ("landmark201", "landmark150", "landmark72", "landmark4"):
-            if name not in entry:
-                continue
-            labels.add(name)
-            value = entry[name]
-            if name == "landmark4":
-                groups = tuple(
-                    Group(part, (_xy(point),))
-                    for part, point in zip(_LANDMARK4, value, strict=True)
-                )
-            else:
-                named = (
-                    zip(_landmark72_names(), map(_xy, value), strict=True)
-                    if isinstance(value, list)
-                    else ((key, _xy(point)) for key, point in value.items())
-                )
-                groups = _by_prefix(named, _AILAB_GROUPS)
-            break
-        faces.append(FaceMarks(box, groups))
-    label = ", ".join(sorted(labels)) or "no landmarks"
-    return label, faces
-
-
-# Seed 002 and the schema: 105 points per face, eyebrows 24, eyes 32, nose 6, mouth 34,
-# outer contour 9, in that order; pupils are [x, y, radius] image-left then image-right.
-_ADVANCED_PARTS = (("eyebrows", 24), ("eyes", 32), ("nose", 6), ("mouth", 34), ("contour", 9))
-
-
-def _ailab_face_analyzer_advanced(document: Mapping[str, Any]) -> tuple[str, list[FaceMarks]]:
-    data = document["data"]
-    count = data["face_count"]
-    per_face = sum(size for _, size in _ADVANCED_PARTS)
-    faces = []
-    for index in range(count):
-        left, top, width, height = data["face_rectangles"][4 * index : 4 * index + 4]
-        flat = data["landmarks"][2 * per_face * index : 2 * per_face * (index + 1)]
-        points = [(float(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
-        groups = []
-        start = 0
-        for name, size in _ADVANCED_PARTS:
-            groups.append(Group(name, tuple(points[start : start + size])))
-            start += size
-        pupils = data["pupils"][6 * index : 6 * index + 6]
-        circles = tuple(
-            Circle("pupils", float(pupils[i]), float(pupils[i + 1]), float(pupils[i + 2]))
-            for i in (0, 3)
-        )
-        faces.append(FaceMarks((left, top, width, height), tuple(groups), circles))
-    return "105 points", faces
-
-
-def _acedata_face_analyze(document: Mapping[str, Any]) -> tuple[str, list[FaceMarks]]:
-    # Ace Data gives no face box: only the nine groups of each face.
-    faces = [
-        FaceMarks(
-            None, tuple(Group(name, tuple(map(_xy, points))) for name, points in shape.items())
-        )
-        for shape in document["face_shape_set"]
-    ]
-    return "90 points", faces
-
-
-_READERS: dict[str, Callable[[Mapping[str, Any]], tuple[str, list[FaceMarks]]]] = {
-    "ailab.face_key_points": _ailab_face_key_points,
-    "ailab.face_analyzer_advanced": _ailab_face_analyzer_advanced,
-    "acedata.face_analyze": _acedata_face_analyze,
-    "facepp.thousandlandmark": _facepp_thousandlandmark,
-    "facepp.detect": _facepp_detect,
-}
-
-
 def _reader(operation: str) -> Callable[[Mapping[str, Any]], tuple[str, list[FaceMarks]]]:
+    """How the operation's vendor reads an answer's landmarks (each vendor reads its own)."""
     op = contracts().operation(operation)  # UnknownOperationError for an unknown id
-    reader = _READERS.get(op.id)
+    reader = vendor_of(op.id).readers.get(op.id)
     if reader is None:
         msg = f"{op.id} answers no landmarks: nothing to draw"
         raise DrawError(msg, "operation")
@@ -361,43 +147,22 @@ def landmarks(operation: str, response: Any) -> Landmarks:
 # --- asking the mock --------------------------------------------------------------------
 
 
-def _all_face_fields() -> str:
-    from face_contracts._invariants.ailab import FACE_FIELDS
-
-    return ",".join(field for field in FACE_FIELDS if field.startswith("landmark"))
-
-
 def default_request(operation: str, image_bytes: bytes) -> dict[str, Any]:
     """The request document ``draw`` sends the mock: the picture as a file part (an image
-    URL for Ace Data Cloud, registered with the mock) and every landmark the operation can
-    return: return_landmark=all, every landmark face_field and 10 faces, return_landmark=2."""
-    op = contracts().operation(operation)
+    URL for a vendor that takes URLs only, registered with the mock), placeholder
+    credentials, and every landmark and face the operation can return (return_landmark=all,
+    every landmark face_field and 10 faces, return_landmark=2...)."""
+    _reader(operation)  # DrawError for an operation without landmarks
+    vendor = vendor_of(operation)
     kind = _format(image_bytes)
     part = {
         "filename": f"image.{kind.lower()}",
         "content_type": f"image/{kind.lower()}",
         "base64": base64.b64encode(image_bytes).decode("ascii"),
     }
-    if op.id == "ailab.face_key_points":
-        return {
-            "headers": {"ailabapi-api-key": "face-contracts-draw"},
-            "body": {"image": part, "face_field": _all_face_fields(), "max_face_num": "10"},
-        }
-    if op.id == "ailab.face_analyzer_advanced":
-        return {"headers": {"ailabapi-api-key": "face-contracts-draw"}, "body": {"image": part}}
-    if op.id == "acedata.face_analyze":
-        return {
-            "headers": {"authorization": "Bearer face-contracts-draw"},
-            "body": {"image_url": _IMAGE_URL},
-        }
-    credentials = {"api_key": "face-contracts-draw", "api_secret": "face-contracts-draw"}
-    if op.id == "facepp.thousandlandmark":
-        return {"body": {**credentials, "image_file": part, "return_landmark": "all"}}
-    if op.id == "facepp.detect":
-        return {"body": {**credentials, "image_file": part, "return_landmark": "2"}}
-    _reader(op.id)  # raises DrawError for an operation without landmarks
-    msg = f"no request is known for {op.id}"
-    raise DrawError(msg, "operation")
+    body = vendor.richest_request(operation, part, _IMAGE_URL)
+    credentials = ("face-contracts-draw",) * len(vendor.credential_env)
+    return vendor.request_document(operation, credentials, body)
 
 
 def mock_answer(operation: str, image_bytes: bytes, *, mock: FaceMock | None = None) -> Any:
@@ -408,7 +173,7 @@ def mock_answer(operation: str, image_bytes: bytes, *, mock: FaceMock | None = N
 
     engine = mock if mock is not None else FaceMock()
     request = default_request(operation, image_bytes)
-    if operation == "acedata.face_analyze":
+    if _IMAGE_URL in request["body"].values():
         engine.register_image(_IMAGE_URL, image_bytes)
     answer = engine.handle(encode_request(operation, request))
     answer.complete()
@@ -490,7 +255,7 @@ def _legend(
         (None, marks.operation),
         (None, f"{marks.label}, {faces} face{'s' * (faces != 1)}"),
     ]
-    notes = dict(_SIDES) if marks.operation == "ailab.face_key_points" else {}
+    notes = dict(vendor_of(marks.operation).legend_notes(marks.operation))
     circled = {circle.group for face in marks.faces for circle in face.circles}
     for name in marks.group_names():
         if name not in counts:

@@ -24,23 +24,26 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from face_contracts._invariants import Context, applicable_rules, run_invariants
 from face_contracts.contracts import contracts
-from face_contracts.generation._errors import catalogue, error_answer
+from face_contracts.generation._invalid import mutations_of
 from face_contracts.generation._mutations import Invalid, mutations_at, sites
-from face_contracts.generation._render import RENDERERS, flat_at
-from face_contracts.generation._scene import HEX, DrawChooser, Scene, scenes
+from face_contracts.generation._scene import HEX, Face, Scene
 from face_contracts.generation._schema import schema_of
 from face_contracts.images import encode_image, pad_image
+from face_contracts.vendors import vendor_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from face_contracts.generation._scene import Chooser
+
+T = TypeVar("T")
 
 __all__ = [
     "Exchange",
@@ -53,6 +56,91 @@ __all__ = [
 ]
 
 IMAGE_FORMATS = ("JPEG", "PNG", "BMP")
+_CREDENTIAL_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+
+class DrawChooser:
+    """Values drawn by Hypothesis, so failing examples shrink."""
+
+    def __init__(self, draw: st.DrawFn) -> None:
+        self._draw = draw
+
+    def integer(self, low: int, high: int) -> int:
+        return self._draw(st.integers(low, high))
+
+    def number(self, low: float, high: float) -> float:
+        return self._draw(st.floats(low, high, allow_nan=False, allow_infinity=False))
+
+    def choice(self, options: Sequence[T]) -> T:
+        return self._draw(st.sampled_from(options))
+
+    def token(self, alphabet: str, size: int) -> str:
+        return self._draw(st.text(alphabet, min_size=size, max_size=size))
+
+
+def _overlaps(a: Face, b: Face) -> bool:
+    return not (
+        a.left + a.width <= b.left
+        or b.left + b.width <= a.left
+        or a.top + a.height <= b.top
+        or b.top + b.height <= a.top
+    )
+
+
+@st.composite
+def scenes(
+    draw: st.DrawFn,
+    *,
+    min_faces: int = 0,
+    max_faces: int = 5,
+    min_side: int = 100,
+    max_side: int = 1024,
+    min_face: int = 64,
+) -> Scene:
+    """Scenes with image sides in [min_side, max_side] and non-overlapping faces at least
+    ``min_face`` pixels wide, sorted largest first."""
+    width = draw(st.integers(min_side, max_side))
+    height = draw(st.integers(min_side, max_side))
+    wanted = draw(st.integers(min_faces, max_faces))
+    faces: list[Face] = []
+    largest = max(min_face, min(width, height) * 3 // 4)
+    for _ in range(wanted):
+        if min(width, height) < min_face:
+            break
+        side = draw(st.integers(min_face, max(min_face, largest)))
+        box_height = min(height, side + side // 8)
+        box_width = min(width, side)
+        left = draw(st.integers(0, width - box_width))
+        top = draw(st.integers(0, height - box_height))
+        face = Face(
+            left,
+            top,
+            box_width,
+            box_height,
+            yaw=round(draw(st.floats(-30, 30)), 2),
+            pitch=round(draw(st.floats(-20, 20)), 2),
+            roll=round(draw(st.floats(-15, 15)), 2),
+        )
+        if any(_overlaps(face, other) for other in faces):
+            continue  # a crowded picture keeps the faces that fit
+        faces.append(face)
+    if len(faces) < min_faces:
+        # Fall back to a grid that always fits: shrinking then reaches small, tidy scenes.
+        faces = _grid(width, height, min_faces, min_face)
+    faces.sort(key=lambda face: (-face.area, face.top, face.left))
+    return Scene(width, height, tuple(faces))
+
+
+def _grid(width: int, height: int, count: int, min_face: int) -> list[Face]:
+    columns = max(1, width // (min_face + 2))
+    faces = []
+    for index in range(count):
+        row, column = divmod(index, columns)
+        left, top = column * (min_face + 2), row * (min_face + 2)
+        if left + min_face > width or top + min_face > height:
+            break
+        faces.append(Face(left, top, min_face, min_face))
+    return faces
 
 
 @dataclass(frozen=True)
@@ -188,92 +276,29 @@ def _file_part(image_format: str, data: bytes) -> dict[str, str]:
 
 
 def _secret(draw: st.DrawFn) -> str:
-    return draw(
-        st.text(
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
-            min_size=8,
-            max_size=32,
-        )
-    )
-
-
-def _comma_subset(draw: st.DrawFn, options: list[str]) -> str:
-    chosen = draw(
-        st.lists(st.sampled_from(options), min_size=1, max_size=len(options), unique=True)
-    )
-    return ",".join(chosen)
+    return draw(st.text(_CREDENTIAL_ALPHABET, min_size=8, max_size=32))
 
 
 def _request(draw: st.DrawFn, operation: str, scene: Scene) -> dict[str, Any]:
-    vendor = operation.split(".", 1)[0]
-    if vendor == "acedata":
+    """A request document: made-up credentials where the vendor reads them, the scene's
+    picture by one of the ways the operation takes it, and documented options."""
+    vendor = vendor_of(operation)
+    ways = [way for way in ("file", "base64", "url") if vendor.picture_field(operation, way)]
+    way = draw(st.sampled_from(ways))
+    field = vendor.picture_field(operation, way)
+    assert field is not None
+    body: dict[str, Any] = {}
+    if way == "url":
         name = draw(st.text(HEX, min_size=8, max_size=8))
-        body: dict[str, Any] = {"image_url": f"https://images.example.com/faces/{name}.jpg"}
-        for name in ("mode", "face_model_version", "need_rotate_detection"):
-            if draw(st.booleans()):
-                body[name] = draw(
-                    st.sampled_from(flat_at(operation, "request", ("body", name))["enum"])
-                )
-        return {
-            "headers": {
-                "authorization": f"Bearer {_secret(draw)}",
-                "content-type": "application/json",
-            },
-            "body": body,
-        }
-    image_format, data = _picture(draw, operation, scene)
-    if vendor == "ailab":
-        body = {"image": _file_part(image_format, data)}
-        if operation == "ailab.face_key_points":
-            from face_contracts._invariants.ailab import FACE_FIELDS
-
-            if draw(st.booleans()):
-                body["max_face_num"] = str(draw(st.integers(1, 10)))
-            if draw(st.booleans()):
-                body["face_field"] = _comma_subset(draw, list(FACE_FIELDS))
-        return {"headers": {"ailabapi-api-key": _secret(draw)}, "body": body}
-    body = {"api_key": _secret(draw), "api_secret": _secret(draw)}
-    sources = [s for s in _limits(operation)["sources"] if s != "face_token"]  # type: ignore[index]
-    source = draw(st.sampled_from(sources))
-    if source == "image_file":
-        body["image_file"] = _file_part(image_format, data)
-    elif source == "image_base64":
-        body["image_base64"] = base64.b64encode(data).decode()
+        body[field] = f"https://images.example.com/faces/{name}.jpg"
     else:
-        body["image_url"] = (
-            f"https://images.example.com/{draw(st.text(HEX, min_size=8, max_size=8))}.jpg"
+        image_format, data = _picture(draw, operation, scene)
+        body[field] = (
+            _file_part(image_format, data) if way == "file" else base64.b64encode(data).decode()
         )
-    if operation == "facepp.thousandlandmark":
-        groups = list(flat_at(operation, "response", ("face", "landmark"))["properties"])
-        body["return_landmark"] = (
-            draw(st.sampled_from(["all", "All", "ALL"]))
-            if draw(st.booleans())
-            else _comma_subset(draw, groups)
-        )
-    else:
-        if draw(st.booleans()):
-            body["return_landmark"] = draw(
-                st.sampled_from(flat_at(operation, "request", ("body", "return_landmark"))["enum"])
-            )
-        if draw(st.booleans()):
-            rules = contracts().mock_data[operation]["attributes"]
-            body["return_attributes"] = (
-                "none"
-                if draw(st.booleans())
-                else _comma_subset(draw, list(rules["request_values"]))
-            )
-        if draw(st.booleans()):
-            body["calculate_all"] = draw(st.sampled_from(["0", "1"]))
-    return {"body": body}
-
-
-def _min_faces(operation: str) -> int:
-    """Operations whose success answer always has a face (no face is an error there)."""
-    flat = {
-        "ailab.face_key_points": ("result", "face_list"),
-        "acedata.face_analyze": ("face_shape_set",),
-    }.get(operation)
-    return int(flat_at(operation, "response", flat).get("minItems", 0)) if flat else 0
+    body.update(vendor.request_options(operation, DrawChooser(draw)))
+    credentials = [_secret(draw) for _ in vendor.credential_env]
+    return vendor.request_document(operation, credentials, body)
 
 
 @st.composite
@@ -292,20 +317,26 @@ def exchanges(
     return Exchange(request, 200, "application/json", body, "response", scene)
 
 
+def _min_faces(operation: str) -> int:
+    """The fewest faces of a success answer (no face is an error in some operations)."""
+    return vendor_of(operation).min_faces(operation)
+
+
 def _renderer(
     operation: str, kind: str, variant: str | None
 ) -> Callable[[Scene, Mapping[str, Any] | None, Chooser], dict[str, Any]]:
     """The renderer of an operation's success answer, or of one of its variants."""
     _check(operation, kind, variant)  # an unknown operation, kind or variant names the known
-    if variant is None:
-        return RENDERERS[operation]
-    from face_contracts.generation._render import VARIANT_RENDERERS
-
-    renderer = VARIANT_RENDERERS.get((operation, variant))
-    if renderer is None:  # a variant documented for a kind without generated documents
+    vendor = vendor_of(operation)
+    if variant is not None and (operation, variant) not in vendor.variant_renderers:
+        # a variant documented for a kind without generated documents
         msg = f"no documents are generated for {operation} {kind} variant {variant!r}"
         raise NotImplementedError(msg)
-    return renderer
+
+    def render(scene: Scene, request: Mapping[str, Any] | None, chooser: Chooser) -> dict[str, Any]:
+        return vendor.render(operation, scene, request, chooser, variant)
+
+    return render
 
 
 def _check(operation: str, kind: str, variant: str | None = None) -> None:
@@ -364,10 +395,13 @@ def documents(
 def errors_with_status(operation: str) -> st.SearchStrategy[tuple[int, str, Any]]:
     """Documented error answers as ``(status, content_type, body)``."""
 
+    vendor = vendor_of(operation)
+    codes = [entry["code"] for entry in vendor.catalogue(operation)]
+
     @st.composite
     def build(draw: st.DrawFn) -> tuple[int, str, Any]:
-        code = draw(st.sampled_from([entry["code"] for entry in catalogue(operation)]))
-        return error_answer(operation, code, DrawChooser(draw))
+        answer = vendor.error(operation, draw(st.sampled_from(codes)), DrawChooser(draw))
+        return answer.status, answer.content_type, answer.body
 
     return build()
 
@@ -401,7 +435,6 @@ def invalid_documents(
     )
     if variant is not None:
         _renderer(operation, kind, variant)  # refuse a variant without generated documents
-    from face_contracts.generation._invalid import special_mutations
 
     @st.composite
     def build(draw: st.DrawFn) -> Invalid:
@@ -435,11 +468,21 @@ def invalid_documents(
     return build()
 
 
+def special_mutations(
+    operation: str, kind: str, valid: Any, request: Any, status: int | None, draw: st.DrawFn
+) -> list[Invalid]:
+    """The special ways to break this operation's document (bad pictures, wrong statuses,
+    the vendor's own breaks), or [] to use the generic ones. About half the draws use them
+    when some exist, so both kinds appear."""
+    found = mutations_of(operation, kind, valid, request, status, DrawChooser(draw))
+    if not found or not draw(st.booleans()):
+        return []
+    return found
+
+
 def _only_expected_invariants(operation: str, kind: str, case: Invalid) -> bool:
     """A schema-level mutation must not also trip an invariant it does not name (removing a
     face, say, also breaks a face count): such a case would break two rules, not one."""
-    from face_contracts._invariants import Context, applicable_rules, run_invariants
-
     op = contracts().operation(operation)
     context = Context(op, case.request, case.status, None)
     found = run_invariants(applicable_rules(operation, kind, context), case.document, context)

@@ -19,6 +19,7 @@ import jsonschema_rs
 import msgspec
 import orjson
 
+import face_contracts.vendors  # noqa: F401 - each vendor's documents register its invariants
 from face_contracts._invariants import Context, applicable_rules, run_invariants
 from face_contracts._report import ContractViolationError, Failure, Report, pointer
 from face_contracts.contracts import contracts

@@ -7,14 +7,18 @@ function checks several named rules. Rules read documents defensively (through
 the schema's to report, so a rule skips what it cannot read instead of failing twice. A rule
 that raises anyway is a bug, and the error surfaces with the rule's name. The catalogue of
 rules, with their sources, is docs/invariants.md.
+
+The picture rules of requests are here (:mod:`.requests`); each vendor's own rules live in
+its documents module (``vendors/<vendor>_documents.py``) and are registered when
+:mod:`face_contracts.vendors` is imported, as :mod:`face_contracts.validation` does.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-# The rule modules register their rules on import.
-from face_contracts._invariants import acedata, ailab, facepp, requests  # noqa: F401
+# The picture rules register on import.
+from face_contracts._invariants import requests  # noqa: F401
 from face_contracts._invariants._registry import RULES, Context, Rule, invariant
 from face_contracts._report import Failure
 
@@ -22,11 +26,11 @@ __all__ = ["RULES", "Context", "applicable_rules", "invariant", "run_invariants"
 
 
 def applicable_rules(operation: str, kind: str, context: Context) -> list[tuple[str, Rule]]:
-    """The rules for this operation and kind whose needed context is present."""
+    """The rules for this operation and kind, then those for every operation's documents
+    of the kind (registered for ``("*", kind)``), whose needed context is present."""
     present = {name for name in ("request", "status") if getattr(context, name) is not None}
-    return [
-        (name, rule) for name, rule, needs in RULES.get((operation, kind), ()) if needs <= present
-    ]
+    registered = [*RULES.get((operation, kind), ()), *RULES.get(("*", kind), ())]
+    return [(name, rule) for name, rule, needs in registered if needs <= present]
 
 
 def run_invariants(rules: list[tuple[str, Rule]], document: Any, context: Context) -> list[Failure]:

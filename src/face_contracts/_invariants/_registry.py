@@ -72,7 +72,8 @@ RULES: dict[tuple[str, str], list[tuple[str, Rule, frozenset[str]]]] = {}
 def invariant(
     name: str, *targets: tuple[str, str], needs: tuple[str, ...] = ()
 ) -> Callable[[Rule], Rule]:
-    """Register a rule called ``name`` for each ``(operation, kind)`` in ``targets``.
+    """Register a rule called ``name`` for each ``(operation, kind)`` in ``targets``
+    (``("*", kind)``: for every operation's documents of that kind).
 
     ``needs`` names the context the rule cannot work without (``request``, ``status``):
     without it the rule is not run at all, and the document need not even be parsed.

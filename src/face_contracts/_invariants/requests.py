@@ -18,19 +18,13 @@ if TYPE_CHECKING:
 
     from face_contracts._invariants._registry import Context
 
-__all__ = ["image_bytes_of", "limits_for"]
-
-_IMAGE_OPERATIONS = (
-    "ailab.face_key_points",
-    "ailab.face_analyzer_advanced",
-    "facepp.thousandlandmark",
-    "facepp.detect",
-)
+__all__ = ["image_bytes_of", "limits_for", "within"]
 
 
-def limits_for(operation: str) -> Mapping[str, Any]:
-    """The ``image`` block of an operation's mock data: fields, formats, bytes, pixels."""
-    limits: Mapping[str, Any] = contracts().mock_data[operation]["image"]
+def limits_for(operation: str) -> Mapping[str, Any] | None:
+    """The ``image`` block of an operation's mock data (fields, formats, bytes, pixels), or
+    None for an operation that takes no picture in its request."""
+    limits: Mapping[str, Any] | None = contracts().mock_data[operation].get("image")
     return limits
 
 
@@ -46,7 +40,8 @@ def image_bytes_of(
     # `import face_contracts.validation`: most validations never look at a picture.
     from face_contracts.images import ImageProblemError, decode_base64
 
-    for field in limits_for(operation)["sources"]:
+    limits = limits_for(operation)
+    for field in limits["sources"] if limits else ():
         if field not in body:
             continue
         value = body[field]
@@ -70,7 +65,9 @@ def image_bytes_of(
     return None
 
 
-def _within(size: tuple[int, int], bound: Mapping[str, Any], *, upper: bool) -> bool:
+def within(size: tuple[int, int], bound: Mapping[str, Any], *, upper: bool) -> bool:
+    """Whether a picture's (width, height) meets a limit of ``mocks/`` data: a
+    ``{width, height, inclusive, rotatable?}`` bound, upper or lower."""
     width, height = size
     limit_w: int = bound["width"]
     limit_h: int = bound["height"]
@@ -96,7 +93,7 @@ def _describe(bound: Mapping[str, Any], *, upper: bool) -> str:
     return f"{word} {bound['width']}x{bound['height']} px{turn}"
 
 
-@invariant("image", *((op, "request") for op in _IMAGE_OPERATIONS))
+@invariant("image", ("*", "request"))
 def image_acceptable(document: Any, context: Context) -> Iterator[tuple[str, str, str]]:
     """The rules image.readable, image.max_bytes, image.decodable, image.format,
     image.min_pixels and image.max_pixels, in the order a vendor meets them."""
@@ -106,7 +103,7 @@ def image_acceptable(document: Any, context: Context) -> Iterator[tuple[str, str
     operation = context.operation.id
     limits = limits_for(operation)
     body = at(document, "body")
-    if not isinstance(body, dict):
+    if limits is None or not isinstance(body, dict):
         return
     try:
         found = image_bytes_of(body, operation, context.base_dir)
@@ -149,10 +146,10 @@ def image_acceptable(document: Any, context: Context) -> Iterator[tuple[str, str
         return
     size = (info.width, info.height)
     measured = f"the image is {info.width}x{info.height} px"
-    if not _within(size, limits["min_pixels"], upper=False):
+    if not within(size, limits["min_pixels"], upper=False):
         needed = _describe(limits["min_pixels"], upper=False)
         yield where, f"{measured}; it must be {needed}", "image.min_pixels"
-    if not _within(size, limits["max_pixels"], upper=True):
+    if not within(size, limits["max_pixels"], upper=True):
         allowed = _describe(limits["max_pixels"], upper=True)
         yield where, f"{measured}; it must be {allowed}", "image.max_pixels"
         return  # never decode what is over the pixel limit

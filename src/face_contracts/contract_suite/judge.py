@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
-from face_contracts.contract_suite.cases import face_count
+from face_contracts._report import pointer_parts
 from face_contracts.contracts import contracts
 from face_contracts.recordings import validate_answer
+from face_contracts.vendors import vendor_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -69,11 +70,8 @@ class Drift:
 
 def value_at(document: Any, pointer: str) -> tuple[bool, Any]:
     """The value at an RFC 6901 pointer: ``(found, value)``."""
-    if not pointer:
-        return True, document
     current = document
-    for raw in pointer.lstrip("/").split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
+    for part in pointer_parts(pointer):
         if isinstance(current, dict) and part in current:
             current = current[part]
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
@@ -95,17 +93,8 @@ def _show(value: Any, redactor: Redactor) -> str:
 
 def error_code(operation: str, body: Any) -> tuple[str | None, str]:
     """The catalogue code of an error answer and its pointer, read defensively."""
-    vendor = operation.split(".", 1)[0]
-    if isinstance(body, str):
-        return body.strip(), ""
-    try:
-        if vendor == "ailab":
-            return str(body["error_detail"]["code"]), "/error_detail/code"
-        if vendor == "acedata":
-            return str(body["error"]["code"]), "/error/code"
-        return str(body["error_message"]).split(":", 1)[0], "/error_message"
-    except (KeyError, TypeError):
-        return None, ""
+    vendor = vendor_of(operation)
+    return vendor.error_code(operation, body), "" if isinstance(body, str) else vendor.error_code_at
 
 
 def _documented_answer(operation: str, status: int) -> Mapping[str, str] | None:
@@ -192,7 +181,7 @@ def judge(
             )
     if kind == "response" and expect.faces is not None and expect.outcome != "error":
         low, high = expect.faces
-        count = face_count(operation, parsed)
+        count = vendor_of(operation).face_count(operation, parsed)
         if count is not None and (count < low or (high is not None and count > high)):
             wanted = (
                 f"{low}"

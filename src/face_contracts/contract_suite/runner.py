@@ -7,19 +7,21 @@ recording) passes through the session's :class:`~face_contracts.redaction.Redact
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 import pytest
 
 from face_contracts._resources import data_dir
+from face_contracts.contract_suite._case import Case, Expect
 from face_contracts.contract_suite.judge import Answer, Drift, judge, judge_report
 from face_contracts.contract_suite.report import CaseResult, DriftReport
 from face_contracts.contract_suite.targets import (
@@ -32,7 +34,7 @@ from face_contracts.contract_suite.targets import (
 )
 from face_contracts.contracts import contracts
 from face_contracts.images import pad_image
-from face_contracts.mock._http import HttpRequest, parse_body
+from face_contracts.mock._http import HttpRequest, encode_request, parse_body
 from face_contracts.recordings import (
     DEFAULT_STALE_AFTER_DAYS,
     Recording,
@@ -42,11 +44,11 @@ from face_contracts.recordings import (
     save_recording,
 )
 from face_contracts.redaction import Redactor
+from face_contracts.vendors import vendor_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from face_contracts.contract_suite.cases import Case
     from face_contracts.recordings import CredentialState
 
 __all__ = ["DEFAULT_CALL_BUDGET", "ContractRun", "Settings", "fixture_image"]
@@ -54,13 +56,7 @@ __all__ = ["DEFAULT_CALL_BUDGET", "ContractRun", "Settings", "fixture_image"]
 DEFAULT_CALL_BUDGET = 50
 # Image URLs the mock's admin API is told to serve; .invalid never resolves anywhere else.
 _MOCK_IMAGE_BASE = "https://images.face-contracts.invalid"
-_BOUNDARY = "face-contracts-contract-suite-2f8d41c7"
 _MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".gif": "image/gif"}
-_WRONG = {
-    "ailab": ("face-contracts-wrong-ailab-key",),
-    "acedata": ("face-contracts-wrong-acedata-token",),
-    "facepp": ("face-contracts-wrong-facepp-key", "face-contracts-wrong-facepp-secret"),
-}
 _TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
@@ -79,12 +75,10 @@ class Settings:
 
 @dataclass
 class _Prepared:
-    """A request ready to send, and what the response rules need to know of it."""
+    """A request ready to send, and what the response rules need to know of it: the body
+    members other than credentials and the picture's bytes."""
 
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
+    request: HttpRequest
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -140,10 +134,8 @@ class ContractRun:
         )
         local_url = None
         if any(target.where == "local mock" for target in self.targets.values()):
-            credentials: dict[str, tuple[str, ...]] = {
-                vendor: (":".join(t.credentials) if vendor == "facepp" else t.credentials[0],)
-                for vendor, t in self.targets.items()
-            }
+            # The mock writes a credential of several parts (a key and its secret) as one.
+            credentials = {vendor: (":".join(t.credentials),) for vendor, t in self.targets.items()}
             mock = FaceMock(Settings(credentials=credentials))
             self._server = ServerThread(MockApp(mock)).start()
             local_url = self._server.url
@@ -324,7 +316,7 @@ class ContractRun:
 
     def _credentials(self, target: Target, case: Case) -> tuple[str, ...]:
         if case.auth == "wrong":
-            return _WRONG[target.vendor.id]
+            return vendor_of(case.operation).placeholder_credentials("wrong")
         if case.auth == "missing":
             return ()
         if case.auth == "missing_secret":
@@ -334,59 +326,39 @@ class ContractRun:
     def _build(
         self, operation: str, target: Target, case: Case, url: str | None, token: str | None
     ) -> _Prepared:
-        op = contracts().operation(operation)
-        vendor = target.vendor.id
-        credentials = self._credentials(target, case)
+        """The case's request as its vendor takes it: the picture in the field its way of
+        travelling names, credentials where the contract's ``auth`` puts them, encoded as a
+        client would (multipart with a file part, else a urlencoded form where the operation
+        takes one, JSON for a JSON operation)."""
+        vendor = vendor_of(operation)
+        options: dict[str, Any] = dict(case.fields)
+        body: dict[str, Any] = {}
+        for way, value in (("token", token), ("url", url)):
+            field_name = vendor.picture_field(operation, way)
+            if value is not None and field_name is not None:
+                body[field_name] = options[field_name] = value
+        body.update(case.fields)
         picture = self._picture(operation, case) if case.source in ("file", "base64") else None
-        headers: dict[str, str] = {}
-        if vendor == "acedata":
-            options: dict[str, Any] = dict(case.fields)
-            body_json = dict(options)
-            if url is not None:
-                body_json["image_url"] = url
-            if credentials:
-                headers["authorization"] = f"Bearer {credentials[0]}"
-            headers["content-type"] = "application/json"
-            headers["accept"] = "application/json"  # as the vendor's own samples send it
-            return _Prepared(op.method, op.path, headers, orjson.dumps(body_json), options)
-        fields = {name: str(value) for name, value in case.fields}
-        options = dict(fields)
-        files: dict[str, tuple[str, bytes, str]] = {}
-        if vendor == "ailab":
-            if credentials:
-                headers["ailabapi-api-key"] = credentials[0]
-            if picture is not None:
-                files["image"] = (picture[0], picture[1], _media_type(picture[0]))
-            body, headers["content-type"] = _multipart(fields, files)
-            return _Prepared(op.method, op.path, headers, body, options)
-        form = dict(zip(("api_key", "api_secret"), credentials, strict=False))
-        if token is not None:
-            form["face_token"] = token
-            options["face_token"] = token
-        if url is not None:
-            form["image_url"] = url
-            options["image_url"] = url
-        form.update(fields)
-        if picture is not None and case.source == "base64":
-            import base64
-
-            form["image_base64"] = base64.b64encode(picture[1]).decode()
-        if picture is not None and case.source == "file":
-            files["image_file"] = (picture[0], picture[1], _media_type(picture[0]))
-            body, headers["content-type"] = _multipart(form, files)
-        else:
-            body = urlencode(form).encode()
-            headers["content-type"] = "application/x-www-form-urlencoded"
-        return _Prepared(op.method, op.path, headers, body, options)
+        field_name = vendor.picture_field(operation, case.source)
+        if picture is not None and field_name is not None:
+            name, data = picture
+            encoded = base64.b64encode(data).decode()
+            body[field_name] = (
+                {"filename": name, "content_type": _media_type(name), "base64": encoded}
+                if case.source == "file"
+                else encoded
+            )
+        document = vendor.request_document(operation, self._credentials(target, case), body)
+        op = contracts().operation(operation)
+        if op.request_content_types == ("application/json",):
+            document["headers"]["accept"] = "application/json"  # as the vendors' samples send
+        form = "application/x-www-form-urlencoded" in op.request_content_types
+        multipart = (case.source == "file" and picture is not None) or not form
+        return _Prepared(encode_request(operation, document, multipart=multipart), options)
 
     def _face_token(self, target: Target, case: Case, result: CaseResult) -> str:
         """A face_token from a detect call on the case's picture (Face++ issues them)."""
-        from face_contracts.contract_suite.cases import Case as CaseType
-        from face_contracts.contract_suite.cases import Expect
-
-        detect = CaseType(
-            "facepp.detect", "face-token-source", "", Expect("success"), image=case.image
-        )
+        detect = Case("facepp.detect", "face-token-source", "", Expect("success"), image=case.image)
         answer = self._send(
             target, self._build("facepp.detect", target, detect, None, None), result
         )
@@ -404,11 +376,11 @@ class ContractRun:
         return str(token)
 
     def _send(self, target: Target, prepared: _Prepared, result: CaseResult) -> Answer:
+        sent = prepared.request
+        # httpx sets the target's own Host and the length.
+        headers = {k: v for k, v in sent.headers.items() if k not in ("host", "content-length")}
         request = self.client.build_request(
-            prepared.method,
-            f"{target.base_url}{prepared.path}",
-            headers=prepared.headers,
-            content=prepared.body,
+            sent.method, f"{target.base_url}{sent.path}", headers=headers, content=sent.body
         )
         try:
             response = self.client.send(request)
@@ -422,8 +394,8 @@ class ContractRun:
         )
 
     def _summary(self, operation: str, prepared: _Prepared, case: Case) -> dict[str, Any]:
-        request = HttpRequest(prepared.method, prepared.path, prepared.headers, prepared.body)
-        parsed = parse_body(prepared.headers.get("content-type", ""), prepared.body)
+        request = prepared.request
+        parsed = parse_body(request.headers.get("content-type", ""), request.body)
         return request_summary(operation, request, parsed, _credential_state(case), self.redactor)
 
     def _record(
@@ -461,26 +433,3 @@ def _credential_state(case: Case) -> CredentialState:
 
 def _media_type(name: str) -> str:
     return _MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
-
-
-def _multipart(
-    fields: Mapping[str, str], files: Mapping[str, tuple[str, bytes, str]]
-) -> tuple[bytes, str]:
-    """A multipart/form-data body (text parts, then file parts) and its Content-Type. Written
-    here rather than by httpx so that a form without files is still multipart."""
-    parts = [
-        f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-        + value.encode()
-        + b"\r\n"
-        for name, value in fields.items()
-    ]
-    parts.extend(
-        f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-        f"Content-Type: {media}\r\n\r\n".encode()
-        + data
-        + b"\r\n"
-        for name, (filename, data, media) in files.items()
-    )
-    return b"".join(parts) + f"--{_BOUNDARY}--\r\n".encode(), (
-        f"multipart/form-data; boundary={_BOUNDARY}"
-    )

@@ -17,10 +17,14 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from face_contracts._net import is_loopback_host
+from face_contracts.vendors import VENDORS as BEHAVIOURS
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from face_contracts.redaction import Redactor
+    from face_contracts.vendors import Vendor as VendorBehaviour
 
 __all__ = [
     "IMAGE_BASE_ENV",
@@ -50,29 +54,17 @@ class Vendor:
     placeholders: tuple[str, ...]
 
 
-VENDORS: dict[str, Vendor] = {
-    "ailab": Vendor(
-        "ailab",
-        "AILabTools",
-        "FACE_CONTRACTS_AILAB_BASE_URL",
-        ("FACE_CONTRACTS_AILAB_API_KEY",),
-        ("face-contracts-placeholder-ailab-key",),
-    ),
-    "acedata": Vendor(
-        "acedata",
-        "Ace Data Cloud",
-        "FACE_CONTRACTS_ACEDATA_BASE_URL",
-        ("FACE_CONTRACTS_ACEDATA_TOKEN",),
-        ("face-contracts-placeholder-acedata-token",),
-    ),
-    "facepp": Vendor(
-        "facepp",
-        "Face++",
-        "FACE_CONTRACTS_FACEPP_BASE_URL",
-        ("FACE_CONTRACTS_FACEPP_API_KEY", "FACE_CONTRACTS_FACEPP_API_SECRET"),
-        ("face-contracts-placeholder-facepp-key", "face-contracts-placeholder-facepp-secret"),
-    ),
-}
+def _suite_vendor(vendor: VendorBehaviour) -> Vendor:
+    return Vendor(
+        vendor.name,
+        vendor.title,
+        f"FACE_CONTRACTS_{vendor.name.upper()}_BASE_URL",
+        vendor.credential_env,
+        vendor.placeholder_credentials("placeholder"),
+    )
+
+
+VENDORS: dict[str, Vendor] = {name: _suite_vendor(vendor) for name, vendor in BEHAVIOURS.items()}
 
 
 @dataclass
@@ -100,9 +92,7 @@ class Target:
 
 def is_loopback(url: str) -> bool:
     """Whether ``url`` points at this machine (localhost, 127.0.0.0/8, ::1)."""
-    from face_contracts._serve import loopback_host
-
-    return loopback_host((urlsplit(url).hostname or "").lower())
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def resolve_targets(
@@ -176,9 +166,9 @@ class Admin:
         self._call("POST", "reset")
 
     def credentials(self, vendor: str, credentials: tuple[str, ...]) -> None:
-        """Only ``credentials`` work for ``vendor`` (Face++: key and secret)."""
-        value = ":".join(credentials) if vendor == "facepp" else credentials[0]
-        self._call("POST", "config", json={"credentials": {vendor: [value]}})
+        """Only ``credentials`` work for ``vendor`` (the parts of one credential, such as a
+        key and its secret, are written as one, joined by ``:``)."""
+        self._call("POST", "config", json={"credentials": {vendor: [":".join(credentials)]}})
 
     def faces(self, count: int) -> None:
         """Every picture has ``count`` faces."""

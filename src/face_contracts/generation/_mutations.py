@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from face_contracts._report import pointer
 from face_contracts.generation._schema import flatten, property_schema
-from face_contracts.validation import pointer
 
-__all__ = ["Invalid", "Site", "mutations_at", "sites"]
+__all__ = ["Invalid", "Site", "broken_invariant", "mutations_at", "sites"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,22 @@ class Invalid:
         if self.request is not None:
             data["request"] = self.request
         return data
+
+
+def broken_invariant(
+    document: Any, rule: str, where: str, description: str, request: Any = None
+) -> Invalid:
+    """A document breaking the invariant ``rule`` at ``where``, and nothing else (with the
+    request to validate it with, when the rule needs one)."""
+    return Invalid(
+        document,
+        "broken_invariant",
+        rule,
+        where,
+        frozenset({(rule, where)}),
+        description,
+        request=request,
+    )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ sequence number: the same seed and call order give the same ids in every run.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import logging
 import os
@@ -213,9 +215,7 @@ class Call:
         assert self.vendor is not None
         lifetime = self.vendor.face_token_lifetime(self.op) or 72 * 3600.0
         payload = {
-            token: orjson.dumps(
-                {"width": scene.width, "height": scene.height, "face": face}
-            )
+            token: orjson.dumps({"width": scene.width, "height": scene.height, "face": face})
             for token, face in zip(tokens, faces, strict=False)
         }
         if payload:
@@ -472,7 +472,8 @@ class Engine:
 
     def _stubbed(self, call: Call, stub: StubbedResponse) -> Answer:
         if stub.invalid is not None:
-            from face_contracts.mock._drift import drifted_answer  # deferred: Hypothesis
+            # deferred: the mutation machinery (and Pillow) only for stubs that drift
+            from face_contracts.mock._drift import drifted_answer
 
             answer, note = drifted_answer(call, stub)
             call.notes.append(note)
@@ -669,9 +670,6 @@ def _matches(when: When, call: Call) -> bool:
 
 def _picture_digests(call: Call) -> set[str]:
     """The digests of the pictures a call sends (file parts, base64 fields, image URLs)."""
-    import base64
-    import binascii
-
     digests: set[str] = set()
     try:
         files = call.parsed.files
@@ -760,9 +758,8 @@ def _rendered(operation: str, scene: Scene, request_body: Mapping[str, Any]) -> 
     found = _RENDERED.get(key)
     if found is not None:
         return found
-    from face_contracts.generation._render import RENDERERS  # deferred: the renderers' tables
-
-    document = RENDERERS[operation](scene, {"body": dict(request_body)}, RandomChooser(seed))
+    request = {"body": dict(request_body)}
+    document = vendor_of(operation).render(operation, scene, request, RandomChooser(seed))
     stamped = _cut(operation, document)
     with _RENDERED_LOCK:
         while _RENDERED and _RENDERED_BYTES + stamped.size > _RENDERED_MAX_BYTES:

@@ -8,13 +8,14 @@ listening address is never fetched (a request to itself would wait on itself).
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
+
+from face_contracts._net import is_loopback_host
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -33,17 +34,6 @@ class FetchFailure(Exception):  # noqa: N818 - a result the engine turns into a 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether a URL's host is this machine: a loopback address or ``localhost``."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _host_port(url: str) -> tuple[str, int]:

@@ -3,7 +3,6 @@ the body parsers (multipart and urlencoded forms with python-multipart, JSON wit
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ import python_multipart
 from python_multipart.multipart import MultipartState
 from python_multipart.multipart import parse_options_header as _parse_options_header
 
+from face_contracts._net import bearer_token
 from face_contracts.contracts import contracts
 
 if TYPE_CHECKING:
@@ -36,14 +36,6 @@ __all__ = [
 MAX_PARTS = 1000
 """Multipart parts read from one body; more is refused as malformed (no vendor form has
 more than a dozen, and counting them keeps a hostile body cheap)."""
-
-_BEARER = re.compile(r"(?i:bearer)[ ]+([^ \t\r\n]+)")
-
-
-def bearer_token(authorization: str) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header value, if it is one."""
-    match = _BEARER.fullmatch(authorization.strip())
-    return match.group(1) if match else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from face_contracts.generation._scene import HEX
-from face_contracts.mock._http import bearer_token
-from face_contracts.vendors._base import Answer, Vendor, field_is_valid
+from face_contracts._net import bearer_token
+from face_contracts.vendors._base import Answer, field_is_valid
+from face_contracts.vendors.acedata_documents import ANALYZE, OPTIONS, AceDataCloudDocuments
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,14 +25,16 @@ if TYPE_CHECKING:
 
 __all__ = ["VENDOR", "AceDataCloud"]
 
-ANALYZE = "acedata.face_analyze"
-_OPTIONS = ("image_url", "mode", "face_model_version", "need_rotate_detection")
+_OPTIONS = ("image_url", *OPTIONS)
 
 
-class AceDataCloud(Vendor):
-    """Ace Data Cloud's behaviour (``mocks/acedata/``)."""
+class AceDataCloud(AceDataCloudDocuments):
+    """Ace Data Cloud's behaviour (``mocks/acedata/``); its documents are
+    :class:`~face_contracts.vendors.acedata_documents.AceDataCloudDocuments`."""
 
     name = "acedata"
+    title = "Ace Data Cloud"
+    credential_env = ("FACE_CONTRACTS_ACEDATA_TOKEN",)
     internal_error_code = "api_error"
     fresh_paths: ClassVar[Mapping[str, tuple[tuple[str, ...], ...]]] = {}
 
@@ -55,18 +57,6 @@ class AceDataCloud(Vendor):
             "trace_id": self.fresh_value("trace_id", chooser, 0),
         }
         return Answer(entry["status"], entry["content_type"], body)
-
-    def error_code(self, operation: str, document: Any) -> str | None:
-        error = document.get("error") if isinstance(document, dict) else None
-        code = error.get("code") if isinstance(error, dict) else None
-        return code if isinstance(code, str) and code else None
-
-    def fresh_value(self, name: str, chooser: Chooser, index: int) -> Any:
-        if name == "trace_id":
-            text = chooser.token(HEX, 32)
-            return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-a{text[17:20]}-{text[20:]}"
-        msg = f"Ace Data Cloud issues no per-call value {name!r}"
-        raise KeyError(msg)
 
     # --- answers outside the vendor's logic ---------------------------------------------------
 

@@ -11,14 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from face_contracts.generation._scene import HEX
-from face_contracts.vendors._base import (
-    Answer,
-    Vendor,
-    field_is_valid,
-    request_fields,
-    within,
-)
+from face_contracts.vendors._base import Answer, field_is_valid, request_fields, within
+from face_contracts.vendors.ailab_documents import ADVANCED, KEY_POINTS, AILabToolsDocuments
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -29,15 +23,16 @@ if TYPE_CHECKING:
 
 __all__ = ["VENDOR", "AILabTools"]
 
-KEY_POINTS = "ailab.face_key_points"
-ADVANCED = "ailab.face_analyzer_advanced"
 CREDENTIAL_HEADER = "ailabapi-api-key"
 
 
-class AILabTools(Vendor):
-    """AILabTools' behaviour (``mocks/ailab/``)."""
+class AILabTools(AILabToolsDocuments):
+    """AILabTools' behaviour (``mocks/ailab/``); its documents are
+    :class:`~face_contracts.vendors.ailab_documents.AILabToolsDocuments`."""
 
     name = "ailab"
+    title = "AILabTools"
+    credential_env = ("FACE_CONTRACTS_AILAB_API_KEY",)
     internal_error_code = "SERVICE_INTERNAL_ERROR"
     fresh_paths: ClassVar[Mapping[str, tuple[tuple[str, ...], ...]]] = {
         KEY_POINTS: (("request_id",), ("log_id",), ("result", "face_list", "*", "face_token")),
@@ -75,24 +70,6 @@ class AILabTools(Vendor):
             "message": upstream,
         }
         return Answer(status, "application/json", body)
-
-    def error_code(self, operation: str, document: Any) -> str | None:
-        if not isinstance(document, dict):
-            return None
-        detail = document.get("error_detail")
-        code = detail.get("code") if isinstance(detail, dict) else None
-        if isinstance(code, str) and code:
-            return code
-        text = document.get("error_code_str")
-        return text if isinstance(text, str) and text else None
-
-    def fresh_value(self, name: str, chooser: Chooser, index: int) -> Any:
-        if name in ("request_id", "log_id"):
-            return chooser.token(HEX.upper(), 32)
-        if name == "face_token":
-            return chooser.token(HEX, 28) + f"{index:04x}"
-        msg = f"AILabTools issues no per-call value {name!r}"
-        raise KeyError(msg)
 
     # --- answers outside the vendor's logic ---------------------------------------------------
 

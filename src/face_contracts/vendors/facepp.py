@@ -15,15 +15,9 @@ import binascii
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from face_contracts.contracts import contracts
 from face_contracts.generation._scene import HEX, Face, Scene
-from face_contracts.vendors._base import (
-    Answer,
-    Vendor,
-    field_is_valid,
-    request_fields,
-    within,
-)
+from face_contracts.vendors._base import Answer, field_is_valid, request_fields, within
+from face_contracts.vendors.facepp_documents import DENSE, DETECT, FacePlusPlusDocuments
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -32,30 +26,20 @@ if TYPE_CHECKING:
     from face_contracts.mock._engine import Call
     from face_contracts.mock._http import BodyError
 
-__all__ = ["VENDOR", "FacePlusPlus", "groups_asked"]
+__all__ = ["VENDOR", "FacePlusPlus"]
 
-DENSE = "facepp.thousandlandmark"
-DETECT = "facepp.detect"
 _CREDENTIAL_FIELDS = ("api_key", "api_secret")
 _PICTURE_FIELDS = ("image_file", "image_base64", "image_url")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
-_GROUP_ALIASES = {"mouse": "mouth"}  # the Chinese table's spelling (D-FPP-05)
 
 
-def groups_asked(return_landmark: str) -> frozenset[str]:
-    """The landmark groups a ``return_landmark`` value asks for (``all`` is every group)."""
-    names = [part.strip() for part in return_landmark.split(",") if part.strip()]
-    schema = contracts().schemas[contracts().operation(DENSE).schema_id("response")]
-    every = frozenset(schema["$defs"]["landmark"]["properties"])
-    if any(name.lower() == "all" for name in names):
-        return every
-    return frozenset(_GROUP_ALIASES.get(name, name) for name in names)
-
-
-class FacePlusPlus(Vendor):
-    """Face++'s behaviour (``mocks/facepp/``)."""
+class FacePlusPlus(FacePlusPlusDocuments):
+    """Face++'s behaviour (``mocks/facepp/``); its documents are
+    :class:`~face_contracts.vendors.facepp_documents.FacePlusPlusDocuments`."""
 
     name = "facepp"
+    title = "Face++"
+    credential_env = ("FACE_CONTRACTS_FACEPP_API_KEY", "FACE_CONTRACTS_FACEPP_API_SECRET")
     internal_error_code = "INTERNAL_ERROR"
     fresh_paths: ClassVar[Mapping[str, tuple[tuple[str, ...], ...]]] = {
         DENSE: (("request_id",), ("time_used",)),
@@ -92,28 +76,6 @@ class FacePlusPlus(Vendor):
             "request_id": self.fresh_value("request_id", chooser, 0),
         }
         return Answer(entry["status"], "application/json", body)
-
-    def error_code(self, operation: str, document: Any) -> str | None:
-        if isinstance(document, str):
-            return document.strip() or None
-        message = document.get("error_message") if isinstance(document, dict) else None
-        if not isinstance(message, str):
-            return None
-        return message.split(":", 1)[0].strip()
-
-    def fresh_value(self, name: str, chooser: Chooser, index: int) -> Any:
-        if name == "request_id":  # '<unix seconds>,<uuid>' as in every doc example
-            text = chooser.token(HEX, 32)
-            uuid = f"{text[:8]}-{text[8:12]}-4{text[13:16]}-a{text[17:20]}-{text[20:]}"
-            return f"{chooser.integer(1_500_000_000, 1_800_000_000)},{uuid}"
-        if name == "time_used":
-            return chooser.integer(40, 900)
-        if name == "image_id":
-            return chooser.token(HEX, 22)
-        if name == "face_token":  # 32 lower-case hex digits, distinct within one answer
-            return chooser.token(HEX, 28) + f"{index:04x}"
-        msg = f"Face++ issues no per-call value {name!r}"
-        raise KeyError(msg)
 
     def face_token_lifetime(self, operation: str) -> float | None:
         data = self.data(DETECT)["face_token"]
