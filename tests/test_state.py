@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from face_contracts.images import encode_image
 from face_contracts.journal import FileRecord, Journal, JournalEntry
@@ -30,7 +32,14 @@ from face_contracts.mock import FaceMock, HttpResponse, encode_request
 from face_contracts.recordings import Recording
 from face_contracts.settings import SettingsError
 from face_contracts.state import MemoryState, State, StateUnavailableError
-from face_contracts.state_redis import RedisState, default_prefix, open_state, shown_url
+from face_contracts.state_redis import (
+    RedisState,
+    _common_prefix,
+    _common_suffix,
+    default_prefix,
+    open_state,
+    shown_url,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -493,4 +502,47 @@ def test_each_thread_connection_closes_with_its_thread(redis_server: RedisServer
         assert {r.status for r in in_parallel([mock], 16, "facepp.detect")} == {200}
     # The pool's eight threads have ended: their connections with them (this thread's stays).
     assert len(state._connections) == 1
+    state.close()
+
+
+def shared(one: bytes, other: bytes) -> int:
+    """How many leading bytes two strings share, counted one by one."""
+    count = 0
+    for mine, theirs in zip(one, other, strict=False):
+        if mine != theirs:
+            break
+        count += 1
+    return count
+
+
+@given(st.binary(max_size=64), st.binary(max_size=64), st.binary(max_size=64))
+def test_common_prefix_and_suffix_match_the_naive_count(
+    head: bytes, one: bytes, other: bytes
+) -> None:
+    first, second = head + one, head + other
+    naive = shared(first, second)
+    assert _common_prefix(first, second) == naive
+    limit = min(len(first), len(second)) - naive
+    reversed_naive = shared(first[::-1], second[::-1])
+    assert _common_suffix(first, second, limit) == min(limit, reversed_naive)
+
+
+def test_answers_stored_as_differences_come_back_whole(redis_server: RedisServer) -> None:
+    state = RedisState(redis_server.url, prefix=f"test:{secrets.token_hex(6)}")
+    rng = random.Random(7)
+    base = bytes(rng.randrange(256) for _ in range(5000))
+    bodies = [
+        base,
+        b"1" + base[1:],  # differs at the start
+        base[:2500] + b"xyz" + base[2500:],  # longer, in the middle
+        base[:-1] + b"!",  # at the end
+        bytes(rng.randrange(256) for _ in range(3000)),  # unrelated: a new reference
+        base[:4000],  # shorter
+        b"short",
+    ]
+    for number, body in enumerate(bodies, 1):
+        item = entry(number, 0, 0)
+        item.body = body
+        state.record(item)
+    assert [e.body for e in state.journal()] == bodies
     state.close()

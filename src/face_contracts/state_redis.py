@@ -49,7 +49,7 @@ from face_contracts.settings import SettingsError
 from face_contracts.state import CallTicket, StateUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     import redis
 
@@ -72,6 +72,7 @@ CONNECT_TIMEOUT = 1.0
 MAX_CONNECTIONS = 64  # per process; the server runs at most 256 engine threads
 
 _STORED_DIGESTS = 4096  # file digests a process remembers having stored
+_DELTA_MIN_BYTES = 1024  # answers shorter than this are stored whole
 _LOG = logging.getLogger("face_contracts.state")
 
 # The settings version starts from Redis's clock (microseconds), never from 0: after Redis
@@ -476,6 +477,7 @@ class RedisState:
         self._files = f"{p}:file:"  # + digest: each uploaded file, stored once
         self._stored: OrderedDict[str, None] = OrderedDict()  # digests stored by this process
         self._stored_lock = threading.Lock()
+        self._references: dict[str, tuple[str, bytes]] = {}  # operation -> reference answer
         self._limit, self._budget = max(1, journal_limit), max(0, journal_bytes)
         self._local = _CallLocal()
         self._held: dict[str, tuple[str, str]] = {}  # slot handle -> (slot set key, member)
@@ -669,8 +671,9 @@ class RedisState:
         tokens = self._local.tokens or []
         self._local.tokens = None
         self._local.ticket = None
-        meta, body = _encoded_entry(entry)
         files = {f.sha256: f.data for f in entry.files.values() if f.data is not None}
+        body, delta = self._delta(entry, files)
+        meta = _encoded_entry(entry, delta)
         size = entry.payload_bytes
         number = f"{self._member}.{next(self._entries)}"
         keys = [*self._journal_keys, *(key for key, _, _ in tokens)]
@@ -694,6 +697,29 @@ class RedisState:
                 self._stored.move_to_end(digest)
             while len(self._stored) > _STORED_DIGESTS:
                 self._stored.popitem(last=False)
+
+    def _delta(self, entry: JournalEntry, files: dict[str, bytes]) -> tuple[bytes, Any]:
+        """What to store of an entry's answer body: an answer differs from the previous
+        one of its operation only in its per-call values (ids, timings), so it is stored as
+        the bytes between the prefix and the suffix it shares with a reference answer,
+        stored once like a file (added to ``files``). The body to store and how to rebuild
+        it (None: stored whole)."""
+        body = entry.body
+        if body is None or len(body) < _DELTA_MIN_BYTES:
+            return body or b"", None
+        operation = entry.operation or ""
+        found = self._references.get(operation)
+        if found is not None:
+            digest, reference = found
+            head = _common_prefix(body, reference)
+            tail = _common_suffix(body, reference, min(len(body), len(reference)) - head)
+            if head + tail >= len(body) // 2:
+                files[digest] = reference
+                return body[head : len(body) - tail], {"ref": digest, "head": head, "tail": tail}
+        digest = hashlib.sha256(body).hexdigest()  # this answer becomes the reference
+        self._references[operation] = (digest, body)
+        files[digest] = body
+        return b"", {"ref": digest, "head": len(body), "tail": 0}
 
     def journal(self, query: JournalQuery | None = None) -> list[JournalEntry]:
         self._local.ticket = None
@@ -809,13 +835,51 @@ def _glob(text: str) -> str:
 # --- entries and settings changes as Redis stores them ---------------------------------------
 
 
-def _encoded_entry(entry: JournalEntry) -> tuple[bytes, bytes]:
-    """An entry's metadata (JSON) and its answer body; the metadata says which payload
-    pieces are kept (the body, each file: files are stored apart, by digest)."""
+def _encoded_entry(entry: JournalEntry, delta: Any) -> bytes:
+    """An entry's metadata (JSON): which payload pieces are kept (the body, each file:
+    files are stored apart, by digest) and how the body is rebuilt (``delta``)."""
     meta = entry.to_json(with_payload=False)
     meta["kept"] = [entry.body is not None] + [f.data is not None for f in entry.files.values()]
     meta["payload_bytes"] = entry.payload_bytes
-    return orjson.dumps(meta), entry.body or b""
+    if delta is not None:
+        meta["delta"] = delta
+    return orjson.dumps(meta)
+
+
+def _common_prefix(one: bytes, other: bytes) -> int:
+    """The length of the prefix two byte strings share: windows doubling from the start
+    (per-call values sit near an answer's ends), then halving in the first window that
+    differs; slices compare at memory speed, a byte-by-byte loop would not."""
+    return _shared(one, other, min(len(one), len(other)), lambda x, start, end: x[start:end])
+
+
+def _common_suffix(one: bytes, other: bytes, limit: int) -> int:
+    """The length, at most ``limit``, of the suffix two byte strings share."""
+    return _shared(one, other, limit, lambda x, start, end: x[len(x) - end : len(x) - start])
+
+
+def _shared(
+    one: bytes, other: bytes, limit: int, window: Callable[[bytes, int, int], bytes]
+) -> int:
+    """How far from one end ``one`` and ``other`` agree, at most ``limit`` bytes;
+    ``window(x, start, end)`` is the part of ``x`` from ``start`` to ``end`` bytes from
+    that end."""
+    low, step = 0, 64
+    while low < limit:
+        end = min(low + step, limit)
+        if window(one, low, end) != window(other, low, end):
+            break
+        low, step = end, step * 2
+    else:
+        return limit
+    high = end - 1  # the window [low, end) differs: the answer is in [low, end - 1]
+    while low < high:
+        middle = (low + high + 1) // 2
+        if window(one, low, middle) == window(other, low, middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _decoded_entry(
@@ -828,6 +892,14 @@ def _decoded_entry(
         if kept[:1] == [True] and not meta.get("payload_bytes"):
             entry.body = b""  # an empty answer (a dropped connection): nothing to drop
         return entry
+    delta = meta.get("delta")
+    if delta is not None:  # the bytes between a reference answer's prefix and suffix
+        reference = files.get(delta["ref"])
+        if reference is None:
+            body = None
+        else:
+            end = len(reference) - delta["tail"]
+            body = reference[: delta["head"]] + body + reference[end:]
     entry.body = body if kept and kept[0] else None
     entry.files = {
         name: FileRecord(
