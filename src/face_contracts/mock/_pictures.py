@@ -180,7 +180,7 @@ def faces_for(
     if isinstance(override, tuple):
         faces = [Face(*box) for box in override]
     elif isinstance(override, int):
-        faces = _row_of_faces(width, height, override)
+        faces = _grid_of_faces(width, height, override)
     elif picture.declared is not None:
         faces = list(picture.declared)
         note = "faces declared by the picture (face-contracts:faces=)"
@@ -211,16 +211,23 @@ def faces_for(
     return Scene(width, height, tuple(faces), note)
 
 
-def _row_of_faces(width: int, height: int, count: int) -> list[Face]:
-    """``count`` faces side by side, each smaller than the one before (largest first)."""
+def _grid_of_faces(width: int, height: int, count: int) -> list[Face]:
+    """``count`` faces in the grid of cells that leaves each the largest square (rows and
+    columns chosen for the picture's shape), each face a little smaller than the one
+    before so that "largest first" is an order, not a tie."""
     if count <= 0:
         return []
-    column = width // count
+    columns = max(range(1, count + 1), key=lambda c: min(width / c, height / -(-count // c)))
+    rows = -(-count // columns)
+    cell_w, cell_h = width // columns, height // rows
     faces = []
     for index in range(count):
-        side = max(1, int(min(column, height) * (0.8 - 0.4 * index / max(count, 2))))
-        box_height = min(height, side + side // 8)
-        left = index * column + (column - side) // 2
-        top = (height - box_height) // 2
+        row, column = divmod(index, columns)
+        # A face's box is taller than wide (brows to chin, 9:8); it fills most of its cell.
+        scale = 0.9 - 0.1 * index / max(count - 1, 1)
+        side = max(1, int(min(cell_w, cell_h * 8 / 9) * scale))
+        box_height = min(cell_h, side + side // 8)
+        left = column * cell_w + (cell_w - side) // 2
+        top = row * cell_h + (cell_h - box_height) // 2
         faces.append(Face(left, top, side, box_height))
     return faces
