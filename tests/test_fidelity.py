@@ -217,4 +217,5 @@ def test_faces_n_is_placed_in_a_grid_or_refused_with_the_picture_size() -> None:
     assert refused.content_type.startswith("text/plain")
     text = refused.body.decode()
     assert "faces = 200 cannot be placed on this 640x480 picture" in text
-    assert "48 px" in text
+    assert "48 px, and at most 70 of that size fit" in text
+    assert _detect(FaceMock(faces=70)).json()["face_num"] == 70

@@ -36,7 +36,14 @@ from face_contracts.generation._scene import Face, RandomChooser, Scene
 from face_contracts.journal import FileRecord, JournalEntry, JournalQuery
 from face_contracts.mock._fetch import FetchFailure, fetch_loopback, loopback_url
 from face_contracts.mock._http import BodyError, HttpRequest, HttpResponse, ParsedBody, parse_body
-from face_contracts.mock._pictures import Picture, analyse, default_picture, faces_for
+from face_contracts.mock._pictures import (
+    Picture,
+    analyse,
+    default_picture,
+    faces_for,
+    grid_scene,
+)
+from face_contracts.recordings import replay_key, request_summary
 from face_contracts.redaction import Redactor
 from face_contracts.settings import (
     Fault,
@@ -189,10 +196,19 @@ class Call:
         kept = big_enough(scene, limits)
         wanted = self.settings.operation_faces.get(self.op, self.settings.faces)
         if isinstance(wanted, int) and len(kept.faces) < wanted:
+            fit = next(
+                (
+                    count
+                    for count in range(wanted - 1, 0, -1)
+                    if len(big_enough(grid_scene(scene.width, scene.height, count), limits).faces)
+                    == count
+                ),
+                0,
+            )
             message = (
                 f"face-contracts: faces = {wanted} cannot be placed on this "
                 f"{scene.width}x{scene.height} picture: {self.op} reports faces of at least "
-                f"{_minimum_side(scene, limits)} px, and {len(kept.faces)} of that size fit. "
+                f"{_minimum_side(scene, limits)} px, and at most {fit} of that size fit. "
                 "Send a larger picture or ask for fewer faces.\n"
             )
             raise Refusal(Answer(500, "text/plain", message))
@@ -483,8 +499,6 @@ class Engine:
     def _replayed(self, call: Call, settings: Settings) -> Answer | None:
         """The recorded answer to a request whose summary (fields, file digests, credential
         state) matches a recording's, or None to answer as usual."""
-        from face_contracts.recordings import replay_key, request_summary
-
         assert call.vendor is not None
         state = call.vendor.credential_state(call)
         key = replay_key(

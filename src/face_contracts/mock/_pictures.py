@@ -40,7 +40,7 @@ from face_contracts.images import (
     read_header,
 )
 
-__all__ = ["Picture", "analyse", "default_picture", "detected_face", "faces_for"]
+__all__ = ["Picture", "analyse", "default_picture", "detected_face", "faces_for", "grid_scene"]
 
 # No vendor accepts more than 4096x4096; a picture above twice that is never decoded.
 _DECODE_LIMIT = 8192 * 8192
@@ -209,6 +209,11 @@ def faces_for(
         ]
     faces.sort(key=lambda face: (-face.area, face.top, face.left))
     return Scene(width, height, tuple(faces), note)
+
+
+def grid_scene(width: int, height: int, count: int) -> Scene:
+    """The scene ``faces = count`` gives a ``width`` x ``height`` picture."""
+    return Scene(width, height, tuple(_grid_of_faces(width, height, count)))
 
 
 def _grid_of_faces(width: int, height: int, count: int) -> list[Face]:
