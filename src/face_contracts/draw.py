@@ -26,13 +26,15 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from face_contracts.contracts import contracts
 from face_contracts.errors import FaceContractsError
+from face_contracts.faces import detect, detector_status
+from face_contracts.images import declared_faces
+from face_contracts.mock import FaceMock, encode_request
 from face_contracts.validation import validate
 from face_contracts.vendors import Circle, FaceMarks, Group, vendor_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from face_contracts.mock import FaceMock
 
 __all__ = [
     "BOX_COLOUR",
@@ -169,8 +171,6 @@ def mock_answer(operation: str, image_bytes: bytes, *, mock: FaceMock | None = N
     """The mock's parsed success answer for the picture (a fresh :class:`FaceMock` unless
     one is given, whose settings, such as faces, then apply); :class:`DrawError` carries
     the vendor error the mock answers instead, if any."""
-    from face_contracts.mock import FaceMock, encode_request
-
     engine = mock if mock is not None else FaceMock()
     request = default_request(operation, image_bytes)
     if _IMAGE_URL in request["body"].values():
@@ -338,9 +338,6 @@ def faces_source(image_bytes: bytes, *, given: bool = False) -> str:
     declared by the picture, found by the detector (and how many), or placed by the
     picture's digest because no detector is available here. Never silent about a
     fallback."""
-    from face_contracts.faces import detector_status
-    from face_contracts.images import declared_faces
-
     if given:
         return "faces: as given (--faces / --face-box); landmarks fitted to the boxes"
     if declared_faces(image_bytes) is not None:
@@ -348,8 +345,6 @@ def faces_source(image_bytes: bytes, *, given: bool = False) -> str:
     status = detector_status()
     if not status.available:
         return status.line
-    from face_contracts.faces import detect
-
     found = detect(image_bytes)
     if found.error is not None:
         return f"faces: none ({found.error}); {status.line}"

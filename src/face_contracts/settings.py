@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import hashlib
 import math
 import secrets
+import string
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,15 +31,20 @@ from typing import TYPE_CHECKING, Any, Literal
 import jsonschema
 import orjson
 
+from face_contracts._report import pointer_parts
 from face_contracts.contracts import contracts
 from face_contracts.errors import FaceContractsError
+from face_contracts.generation._schema import flatten, property_schema, schema_of
 from face_contracts.recordings import Recording, RecordingError, load_recordings
 from face_contracts.redaction import MASK
+from face_contracts.vendors import VENDORS
 
 if TYPE_CHECKING:
     import random
     from collections.abc import Iterable, Mapping
     from pathlib import Path
+
+    from face_contracts.contracts import Contracts
 
 __all__ = [
     "DRIFT_LABELS",
@@ -481,10 +488,7 @@ def settings_schema() -> dict[str, Any]:
             "details": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {
-                    name: {"type": "string"}
-                    for name in ("field", "fields", "face_token", "reason", "message")
-                },
+                "properties": {name: {"type": "string"} for name in _detail_names(loaded)},
             },
         },
         "allOf": [
@@ -536,7 +540,6 @@ def settings_schema() -> dict[str, Any]:
             },
         },
     }
-    credential_list = {"type": "array", "items": {"type": "string", "minLength": 1}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "urn:face-contracts:settings",
@@ -548,16 +551,7 @@ def settings_schema() -> dict[str, Any]:
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "ailab": credential_list,
-                    "acedata": credential_list,
-                    "facepp": {
-                        "type": "array",
-                        "items": {
-                            "type": "string",
-                            "pattern": "^[^:]+:.+$",
-                            "description": "api_key:api_secret",
-                        },
-                    },
+                    op.vendor: _credential_schema(op.auth) for op in loaded.operations.values()
                 },
             },
             "faces": faces,
@@ -710,6 +704,30 @@ def _where(path: Iterable[Any]) -> str:
     return text or "(settings)"
 
 
+def _detail_names(loaded: Contracts) -> list[str]:
+    """What a forced error's ``details`` may fill: every placeholder of a catalogue message
+    (``{field}``, ``{reason}``...), and ``message``, a message of the caller's own."""
+    names = {
+        name
+        for data in loaded.mock_data.values()
+        for entry in data["errors"]
+        for _, name, _, _ in string.Formatter().parse(str(entry.get("message", "")))
+        if name
+    }
+    return sorted(names | {"message"})
+
+
+def _credential_schema(auth: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings' credentials of a vendor, from its operations' ``auth``: one string per
+    credential, its parts (a key and its secret sent as two fields) joined by ``:``."""
+    parts = auth.get("fields") or [auth["name"]]
+    if len(parts) == 1:
+        return {"type": "array", "items": {"type": "string", "minLength": 1}}
+    pattern = "^" + "[^:]+:" * (len(parts) - 1) + ".+$"
+    shape = ":".join(parts)
+    return {"type": "array", "items": {"type": "string", "pattern": pattern, "description": shape}}
+
+
 def _explain(error: jsonschema.ValidationError) -> str:
     rule, instance, schema = error.validator, error.instance, error.schema
     if rule == "additionalProperties" and isinstance(instance, dict) and isinstance(schema, dict):
@@ -729,8 +747,10 @@ def _explain(error: jsonschema.ValidationError) -> str:
         return f"{instance!r} is not {what}; allowed: {allowed}"
     if rule == "propertyNames" and isinstance(schema, dict):
         return f"{error.message}; allowed: {', '.join(schema['propertyNames'].get('enum', []))}"
-    if rule == "pattern" and len(error.path) >= 2 and error.path[-2] == "facepp":
-        return f"{instance!r}: a Face++ credential is 'api_key:api_secret'"
+    if rule == "pattern" and len(error.path) >= 3 and error.path[-3] == "credentials":
+        vendor = VENDORS[str(error.path[-2])]
+        shape = schema["description"] if isinstance(schema, dict) else "?"
+        return f"{instance!r}: a {vendor.title} credential is {shape!r}"
     if rule == "anyOf" and isinstance(schema, dict):
         return f"{_short(instance)} is not {_kinds(schema['anyOf'])}"
     rest = error.message.removeprefix(repr(instance)).strip()
@@ -896,9 +916,7 @@ def _stub(index: int, item: Mapping[str, Any]) -> StubbedResponse:
 def _check_pointer(name: str, operation: str, at: str) -> None:
     """Refuse a pointer that no success answer of ``operation`` can have (its schema has no
     such place), naming the keys possible where it goes astray."""
-    from face_contracts.generation._schema import schema_of
-
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in at.split("/")[1:]]
+    parts = pointer_parts(at)
     node, base = schema_of(operation, "response")
     problem = _astray(node, base, parts, 0)
     if problem is not None:
@@ -916,8 +934,6 @@ def _check_pointer(name: str, operation: str, at: str) -> None:
 
 def _some(wanted: str, known: list[str], shown: int = 12) -> str:
     """Known keys, the closest to ``wanted`` first, at most ``shown`` of them."""
-    import difflib
-
     close = difflib.get_close_matches(wanted, known, n=4, cutoff=0.5)
     ordered = [*close, *(key for key in known if key not in close)]
     more = f" ... ({len(known)} in all)" if len(ordered) > shown else ""
@@ -927,8 +943,6 @@ def _some(wanted: str, known: list[str], shown: int = 12) -> str:
 def _astray(node: Any, base: str, parts: list[str], depth: int) -> tuple[int, list[str]] | None:
     """None if the schema has a place at ``parts[depth:]`` below ``node``; else how deep
     the pointer goes before it leaves the schema, and the keys possible there."""
-    from face_contracts.generation._schema import flatten, property_schema
-
     if depth == len(parts):
         return None
     flat = flatten(node, base) if node is not True else {}

@@ -34,6 +34,7 @@ from face_contracts.contract_suite.targets import (
 )
 from face_contracts.contracts import contracts
 from face_contracts.images import pad_image
+from face_contracts.mock import FaceMock
 from face_contracts.mock._http import HttpRequest, encode_request, parse_body
 from face_contracts.recordings import (
     DEFAULT_STALE_AFTER_DAYS,
@@ -44,6 +45,8 @@ from face_contracts.recordings import (
     save_recording,
 )
 from face_contracts.redaction import Redactor
+from face_contracts.server import MockApp
+from face_contracts.settings import Settings as MockSettings
 from face_contracts.vendors import vendor_of
 
 if TYPE_CHECKING:
@@ -125,10 +128,6 @@ class ContractRun:
 
     def start(self) -> ContractRun:
         """Start the local mock if a vendor needs it, and find the targets' admin APIs."""
-        from face_contracts.mock import FaceMock
-        from face_contracts.server import MockApp
-        from face_contracts.settings import Settings
-
         self._client = httpx.Client(
             timeout=_TIMEOUT, follow_redirects=False, trust_env=False, transport=self.transport
         )
@@ -136,7 +135,7 @@ class ContractRun:
         if any(target.where == "local mock" for target in self.targets.values()):
             # The mock writes a credential of several parts (a key and its secret) as one.
             credentials = {vendor: (":".join(t.credentials),) for vendor, t in self.targets.items()}
-            mock = FaceMock(Settings(credentials=credentials))
+            mock = FaceMock(MockSettings(credentials=credentials))
             self._server = ServerThread(MockApp(mock)).start()
             local_url = self._server.url
         self.targets = resolve_targets(self.environ, live=self.settings.live, local_url=local_url)

@@ -189,7 +189,7 @@ class ServerThread:
     """
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", start_timeout: float = 15.0) -> None:
-        import uvicorn
+        import uvicorn  # deferred: the ASGI server, only for a session that starts one
 
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind((host, 0))

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
+from face_contracts.contracts import contracts
+from face_contracts.strategies import documents, invalid_documents
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -25,8 +28,6 @@ _SMALLEST = 64  # pixels: a face at this size is still a face to every detector
 def default_image_size(operation: str) -> tuple[int, int]:
     """The pictures of example requests: a square the operation accepts, large enough for
     the smallest face it reports, and no larger."""
-    from face_contracts.contracts import contracts
-
     limits = contracts().mock_data[operation].get("image")
     if limits is None:
         return (_SMALLEST, _SMALLEST)
@@ -60,8 +61,6 @@ def generate(
     carry pictures of ``image_size`` (default: :func:`default_image_size`); without an
     explicit size, invalid requests whose broken rule is the picture's byte limit (megabytes
     of base64 each) are left out."""
-    from face_contracts.strategies import documents, invalid_documents
-
     sized = image_size or (default_image_size(operation) if kind == "request" else None)
     strategy: st.SearchStrategy[Any]
     if invalid:

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from face_contracts._invariants import Context, applicable_rules, run_invariants
+from face_contracts.contracts import contracts
 from face_contracts.generation._invalid import mutations_of
 from face_contracts.generation._mutations import Invalid, Site, mutations_at, sites
 from face_contracts.generation._scene import RandomChooser
@@ -215,9 +217,6 @@ def drift_candidates(
 def _exact(operation: str, drift: Drift, document: Any, request: Any) -> bool:
     """A mutation must not also trip an invariant it does not name (removing a face, say,
     also breaks a face count): such a drift would break two rules, not one."""
-    from face_contracts._invariants import Context, applicable_rules, run_invariants
-    from face_contracts.contracts import contracts
-
     context = Context(contracts().operation(operation), drift.case.request or request, None, None)
     failures = run_invariants(applicable_rules(operation, "response", context), document, context)
     return {(failure.rule, failure.pointer) for failure in failures} <= drift.case.expected

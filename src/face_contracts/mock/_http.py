@@ -3,8 +3,10 @@ the body parsers (multipart and urlencoded forms with python-multipart, JSON wit
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -307,9 +309,6 @@ def _is_file(value: Any) -> bool:
 
 
 def _part_bytes(part: Mapping[str, Any]) -> bytes:
-    import base64
-    from pathlib import Path
-
     if "base64" in part:
         return base64.b64decode(part["base64"], validate=False)
     return Path(part["path"]).read_bytes()
