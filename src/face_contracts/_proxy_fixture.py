@@ -107,6 +107,7 @@ class ProxiedTraffic:
 def face_proxy_options() -> ProxyOptions:
     """The session proxy's options: the targets from ``FACE_CONTRACTS_PROXY_TARGET`` on a
     free loopback port. Override this fixture to record, report or be strict."""
+    # Deferred: like the plugin, this module imports only pytest until a fixture is used.
     from face_contracts.proxy import ProxyOptions, TargetError, parse_targets
 
     given = os.environ.get(TARGET_ENV, "")
@@ -127,7 +128,7 @@ def face_proxy_options() -> ProxyOptions:
 @pytest.fixture(scope="session")
 def face_proxy_server(face_proxy_options: ProxyOptions) -> Iterator[ProxyServer]:
     """The session's proxy, started once; stopping it writes the reports it was asked for."""
-    from face_contracts.proxy import ProxyServer
+    from face_contracts.proxy import ProxyServer  # deferred: the proxy loads only when used
 
     with ProxyServer(face_proxy_options) as server:
         yield server

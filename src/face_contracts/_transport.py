@@ -407,8 +407,8 @@ def open_files_allowance(wanted: int) -> int:
     """How many connections the open-files limit allows, after raising the soft limit
     toward the hard one so that ``wanted`` connections and :data:`FD_RESERVE` fit."""
     try:
-        import resource
-    except ImportError:  # Windows: no such limit to raise
+        import resource  # deferred: a Unix module; Windows has no such limit to raise
+    except ImportError:
         return wanted
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     needed = wanted + FD_RESERVE

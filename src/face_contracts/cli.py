@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -286,6 +287,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _openapi() -> int:
+    # Deferred: each subcommand loads only what it runs (server, proxy, Hypothesis...).
     from face_contracts.openapi import openapi_document
 
     sys.stdout.flush()
@@ -295,6 +297,7 @@ def _openapi() -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # Deferred: each subcommand loads only what it runs (server, proxy, Hypothesis...).
     from face_contracts._serve import ServeOptions, admin_token, parse_port, parse_workers, run
 
     try:
@@ -323,6 +326,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _proxy(args: argparse.Namespace) -> int:
+    # Deferred: each subcommand loads only what it runs (server, proxy, Hypothesis...).
     from face_contracts.proxy import ProxyOptions, parse_targets, run_proxy
 
     token = args.admin_token or os.environ.get("FACE_CONTRACTS_ADMIN_TOKEN") or None
@@ -350,6 +354,7 @@ def _proxy(args: argparse.Namespace) -> int:
 
 
 def _example(args: argparse.Namespace) -> int:
+    # Deferred: each subcommand loads only what it runs (server, proxy, Hypothesis...).
     from face_contracts.generation._examples import generate, parse_image_size
 
     if args.count < 1:
@@ -383,8 +388,6 @@ def _example(args: argparse.Namespace) -> int:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("face-contracts")
     except PackageNotFoundError:  # run from a source tree that was never installed
@@ -392,8 +395,9 @@ def _version() -> str:
 
 
 def _draw(args: argparse.Namespace) -> int:
+    # Deferred: each subcommand loads only what it runs (Pillow and the engine here).
     from face_contracts.draw import DrawError, draw, faces_source, parse_face_box
-    from face_contracts.mock import FaceMock
+    from face_contracts.mock import FaceMock  # deferred: a subcommand loads what it runs
 
     image = _read(args.image)
     response = None if args.response is None else _read(args.response)

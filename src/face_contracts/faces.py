@@ -24,11 +24,15 @@ import importlib.util
 import io
 import logging
 import math
+import os
 import sys
+import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from face_contracts._resources import data_dir
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -214,8 +218,6 @@ def _loaded() -> _Models:
 
 def _warmed() -> _Models:
     """The models, run once on the bundled portrait so that every graph has started."""
-    from face_contracts._resources import data_dir
-
     models = _Models()
     portrait = data_dir("mocks") / "images" / "default-face.jpg"
     if portrait.is_file():
@@ -236,9 +238,6 @@ _NATIVE_NOISE = (
 def _quietly(action: Callable[[], _Models]) -> _Models:
     """Run ``action`` with file descriptor 2 captured, then write back every captured line
     but MediaPipe's start-up chatter (another thread's output is delayed, never lost)."""
-    import os
-    import tempfile
-
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as sink:
@@ -358,7 +357,7 @@ def _detect_uncached(data: bytes) -> Detection:
 
 
 def _decode(data: bytes) -> PILImage.Image:
-    from PIL import Image
+    from PIL import Image  # deferred: Pillow and numpy load with the first detection
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -371,7 +370,7 @@ def _decode(data: bytes) -> PILImage.Image:
 
 
 def _find_faces(models: _Models, image: PILImage.Image) -> tuple[FoundFace, ...]:
-    import numpy as np
+    import numpy as np  # deferred: Pillow and numpy load with the first detection
 
     width, height = image.size
     candidates: list[tuple[float, tuple[float, float, float, float]]] = []
@@ -474,7 +473,7 @@ def _measure(
 ) -> FoundFace | None:
     """Face Mesh on a square crop around a detector box; None if the mesh finds no face
     there (the detector's box was not a face after all)."""
-    import numpy as np
+    import numpy as np  # deferred: Pillow and numpy load with the first detection
 
     left, top, width, height = box
     side = max(width, height) * _CROP_SCALE
@@ -542,6 +541,6 @@ def _yaw_pitch(depth: Any) -> tuple[float, float]:
 
 
 def _bilinear() -> Any:
-    from PIL import Image
+    from PIL import Image  # deferred: Pillow and numpy load with the first detection
 
     return Image.Resampling.BILINEAR

@@ -13,10 +13,11 @@ import io
 import json
 import math
 import warnings
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageDraw, PngImagePlugin, UnidentifiedImageError
 
 __all__ = [
     "FACES_MARKER",
@@ -195,8 +196,6 @@ def encode_image(
     none for a picture without faces): the mock reports exactly those, since a drawn face
     is not one a real detector finds.
     """
-    from PIL import ImageDraw, PngImagePlugin
-
     rng = _Lcg(seed)
     base = (rng.next(256), rng.next(256), rng.next(256))
     mode = "RGB"
@@ -258,8 +257,6 @@ def pad_image(data: bytes, byte_size: int) -> bytes:
             missing -= payload + 4
         return data[:2] + bytes(segments) + data[2:]
     if image_format == "PNG":
-        import zlib
-
         if missing < 12:
             msg = "a PNG can only grow by 12 bytes or more"
             raise ValueError(msg)

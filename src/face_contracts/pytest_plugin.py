@@ -36,6 +36,8 @@ that need them, so a session that uses no mock does not pay for them.
 
 from __future__ import annotations
 
+import threading
+import traceback
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -123,22 +125,19 @@ def face_mock_detector() -> None:
     """Loads the face detector in the background, once per session, as soon as a mock
     fixture is first used: the first picture a test sends then does not also wait for the
     model (about a second), and a session without mocks never loads it."""
-    import threading
-
     from face_contracts import faces  # deferred: the plugin imports only pytest until used
 
     threading.Thread(target=faces.preload, name="face-contracts detector", daemon=True).start()
 
 
 @pytest.fixture(scope="session")
-def face_mock_server(
-    pytestconfig: pytest.Config, face_mock_detector: None
-) -> Iterator[MockServer]:
+def face_mock_server(pytestconfig: pytest.Config, face_mock_detector: None) -> Iterator[MockServer]:
     """The session's mock server (pytest-httpserver, threaded), started once per session,
     which under pytest-xdist means once per worker: each worker process has its own server
     on its own port, so parallel tests never share mock state. ``face_mock`` installs each
     test's fresh mock on it; use ``face_mock`` in tests."""
     del face_mock_detector
+    # Deferred: the plugin loads only pytest until a fixture or marker is used.
     from face_contracts.mock.transports import MockServer
 
     host = pytestconfig.getoption("face_mock_host") or pytestconfig.getini("face_mock_host")
@@ -169,6 +168,7 @@ def face_mock(
     ``face_mock`` marker; ``reset()`` returns to the marker's configuration. A request that
     reached no operation fails the test once it has run; an error inside the server fails it
     at teardown."""
+    # Deferred: the plugin loads only pytest until a fixture or marker is used.
     from face_contracts.mock.transports import ServedFaceMock
 
     settings = _marker_settings(request)
@@ -184,8 +184,6 @@ def face_mock(
     errors = face_mock_server.errors()
     face_mock_server.clear()
     if errors:
-        import traceback
-
         details = "\n".join("".join(traceback.format_exception(e)).rstrip() for e in errors)
         pytest.fail(f"face-contracts: the mock server failed while answering:\n{details}")
     watched.check()  # requests sent after the test's call (by other fixtures' teardown)
@@ -201,6 +199,7 @@ def face_mock_respx(
     as respx refuses them (``AllMockedAssertionError``); loopback hosts pass through, so
     ``face_mock`` and local picture servers still work alongside. Configured by the
     ``face_mock`` marker; ``reset()`` returns to the marker's configuration."""
+    # Deferred: the plugin loads only pytest until a fixture or marker is used.
     from face_contracts.mock.transports import VENDOR_HOSTS, RoutedFaceMock
 
     del face_mock_detector
@@ -232,6 +231,7 @@ class _Watched:
         """The report of the requests that reached no operation, not reported before."""
         if self.allowed:
             return None
+        # Deferred: the plugin loads only pytest until a fixture or marker is used.
         from face_contracts.mock.transports import unmatched_report
 
         fresh = [
@@ -287,6 +287,7 @@ def pytest_runtest_makereport(
         for name in _FIXTURES:
             mock = funcargs.get(name)
             if mock is not None:
+                # Deferred: the plugin loads only pytest until a fixture or marker is used.
                 from face_contracts.mock.transports import journal_report
 
                 report.sections.append((f"face-contracts {name}", journal_report(mock.journal)))
@@ -303,6 +304,7 @@ def pytest_runtest_makereport(
 def _marker_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The face_mock markers' keyword arguments (module, class, function), the closest last
     so that it wins; errors, faults, responses and hosts accumulate, tables merge."""
+    # Deferred: the plugin loads only pytest until a fixture or marker is used.
     from face_contracts.settings import normalized
 
     settings: dict[str, Any] = {}
@@ -333,6 +335,7 @@ def _as_list(value: Any) -> list[Any]:
 def _settings(request: pytest.FixtureRequest, marked: Mapping[str, Any]) -> Settings:
     """The mock's base settings: the ini's, then the marker's (checked as the settings file
     is; relative paths start at the test file's folder)."""
+    # Deferred: the plugin loads only pytest until a fixture or marker is used.
     from face_contracts.settings import SETTING_NAMES, Settings, SettingsError, parse_settings
 
     base = Settings(strict_urls=bool(request.config.getini("face_mock_strict_urls")))

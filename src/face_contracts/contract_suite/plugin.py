@@ -9,12 +9,14 @@ from a top-level ``conftest.py`` with ``pytest_plugins = ["face_contracts.contra
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from face_contracts.contract_suite.runner import DEFAULT_CALL_BUDGET, ContractRun, Settings
+from face_contracts.contract_suite.targets import resolve_targets
 from face_contracts.recordings import DEFAULT_STALE_AFTER_DAYS
 from face_contracts.redaction import Redactor
 
@@ -199,8 +201,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Where each vendor's requests go, and the session's options."""
-    from face_contracts.contract_suite.targets import resolve_targets
-
     state = config.stash[_STATE]
     settings = state.settings
     targets = resolve_targets(_environ(), live=settings.live, local_url=None)
@@ -217,8 +217,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def _environ() -> dict[str, str]:
-    import os
-
     return dict(os.environ)
 
 

@@ -8,6 +8,7 @@ often and since when it was seen, and writes it as JSON and as JUnit XML."""
 from __future__ import annotations
 
 import threading
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -375,8 +376,6 @@ class DriftTally:
     def write_junit(self, path: Path, suite: str = "face-contracts proxy") -> None:
         """JUnit XML: per operation seen, one test case for its answers and one for its
         requests, failed by their failing drifts; warnings are ``drift`` properties."""
-        import xml.etree.ElementTree as ElementTree
-
         with self._lock:
             tallied = list(self.drifts.values())
             operations = list(self.traffic)
