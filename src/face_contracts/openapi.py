@@ -130,32 +130,30 @@ class _Builder:
         bundled["x-schema-id"] = schema_id
         return bundled
 
-    def lookup(self, schema_id: str, pointer: str) -> Any:
-        """The (unrewritten) schema at ``pointer`` inside the schema ``schema_id``."""
-        node: Any = self.source.schemas[schema_id]
-        for token in filter(None, pointer.split("/")):
-            key = token.replace("~1", "/").replace("~0", "~")
-            node = node[int(key)] if isinstance(node, list) else node[key]
-        return node
-
-    def chain(self, schema: Any, base: str) -> list[str]:
-        """The absolute targets of the ``$ref`` chain starting at ``schema``."""
-        seen: list[str] = []
+    def follow(self, schema: Any, base: str) -> list[tuple[str, Any, str]]:
+        """The ``$ref`` chain starting at ``schema``, resolved through the contract's
+        ``referencing`` registry: each target's absolute reference, its (unrewritten)
+        schema and the id its own references resolve against."""
+        found: list[tuple[str, Any, str]] = []
+        resolver = self.source.registry.resolver(base_uri=base)
         while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
             target, pointer = _split_ref(schema["$ref"], base)
             absolute = f"{target}#{pointer}"
-            if absolute in seen:
+            if any(seen == absolute for seen, _, _ in found):
                 break
-            seen.append(absolute)
-            base, schema = target, self.lookup(target, pointer)
-        return seen
+            resolved = resolver.lookup(schema["$ref"])
+            schema, resolver, base = resolved.contents, resolved.resolver, target
+            found.append((absolute, schema, base))
+        return found
+
+    def chain(self, schema: Any, base: str) -> list[str]:
+        """The absolute targets of the ``$ref`` chain starting at ``schema``."""
+        return [absolute for absolute, _, _ in self.follow(schema, base)]
 
     def resolved(self, schema: Any, base: str) -> tuple[Any, str]:
         """Follow ``$ref`` to the schema it ends at, with that schema's base id."""
-        for absolute in self.chain(schema, base):
-            base, _, pointer = absolute.partition("#")
-            schema = self.lookup(base, pointer)
-        return schema, base
+        found = self.follow(schema, base)
+        return (found[-1][1], found[-1][2]) if found else (schema, base)
 
     def is_file(self, schema: Any, base: str) -> bool:
         return _FILE in self.chain(schema, base)
