@@ -7,23 +7,34 @@ reported in one line. The address is printed once the socket accepts connections
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import msgspec
 import orjson
 
+from face_contracts._net import is_loopback_host
+from face_contracts._transport import Server, ServerConfig, Supervisor, open_files_allowance
+from face_contracts.contracts import operations
 from face_contracts.mock import FaceMock
+from face_contracts.server import (
+    ENVIRONMENT_CONFIG,
+    MockApp,
+    ServerSettings,
+    read_settings_file,
+    server_settings,
+)
 from face_contracts.settings import Settings, parse_settings
 from face_contracts.settings import SettingsError as ConfigError
+from face_contracts.state import StateUnavailableError
+from face_contracts.state_redis import served_state
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from face_contracts.server import ServerSettings
     from face_contracts.state import State
 
 __all__ = ["ServeOptions", "admin_token", "loopback_host", "parse_port", "parse_workers", "run"]
@@ -50,12 +61,7 @@ class ServeOptions:
 
 def loopback_host(host: str) -> bool:
     """Whether a host name or address is this machine (localhost, 127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(host)
 
 
 def parse_port(text: str) -> int:
@@ -122,10 +128,6 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _server_settings(options: ServeOptions, from_file: ServerSettings | None) -> ServerSettings:
     """The settings file's ``[server]`` table, then the command line's values over it."""
-    import msgspec
-
-    from face_contracts.server import ServerSettings, server_settings
-
     settings = from_file or ServerSettings()
     for key, text in options.server.items():
         flag = "--" + key.replace("_", "-")
@@ -139,11 +141,6 @@ def _shared_state(
 ) -> tuple[ServerSettings, State | None]:
     """The state shared by workers and replicas (``--state``, ``[server] state``, else
     $FACE_CONTRACTS_STATE), with its prefix settled, connected once; None: per process."""
-    import msgspec
-
-    from face_contracts.state import StateUnavailableError
-    from face_contracts.state_redis import served_state
-
     file = options.config.read_bytes() if options.config else b""
     sources = (file, orjson.dumps(overrides, option=orjson.OPT_SORT_KEYS))
     try:
@@ -163,10 +160,6 @@ def _shared_state(
 
 def run(options: ServeOptions) -> int:
     """Check the options, bind, listen, print where the server listens, serve until stopped."""
-    from face_contracts._transport import Server, ServerConfig, Supervisor, open_files_allowance
-    from face_contracts.contracts import operations
-    from face_contracts.server import ENVIRONMENT_CONFIG, MockApp, read_settings_file
-
     if options.workers < 1:
         msg = "--workers must be at least 1"
         raise ValueError(msg)
@@ -199,8 +192,6 @@ def run(options: ServeOptions) -> int:
             file=sys.stderr,
             flush=True,
         )
-        import msgspec
-
         settings = msgspec.structs.replace(settings, max_connections=allowed)
 
     sock = _bind(options.host, options.port)
