@@ -18,17 +18,24 @@ import logging
 import os
 import threading
 import time
+import tomllib
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from urllib.parse import parse_qs, unquote
 
 import msgspec
 import orjson
 
+from face_contracts._net import bearer_token
+from face_contracts.contracts import operations
 from face_contracts.journal import JournalEntry, JournalQuery
 from face_contracts.mock import FaceMock, HttpRequest, HttpResponse
 from face_contracts.mock._engine import body_limit
+from face_contracts.openapi import openapi_document
 from face_contracts.settings import Settings, SettingsError, parse_settings
 from face_contracts.state import StateUnavailableError
+from face_contracts.state_redis import open_state
 
 ConfigError = SettingsError  # the settings model's error, under the name this module used
 
@@ -380,7 +387,6 @@ class MockApp:
     def health(self, body: bytes, query: str) -> tuple[int, Any]:
         """GET /__admin/health: liveness, with what is served."""
         del body, query
-        from face_contracts.contracts import operations
 
         return 200, {
             "status": "ok",
@@ -467,8 +473,6 @@ class MockApp:
 
     def images(self, body: bytes, query: str) -> tuple[int, Any]:
         """PUT /__admin/images?url=<image url>: the request body is the picture served for it."""
-        from urllib.parse import parse_qs
-
         url = parse_qs(query).get("url", [""])[0]
         if not url:
             msg = "name the image URL: PUT /__admin/images?url=<url> with the picture as the body"
@@ -499,7 +503,6 @@ class MockApp:
     def openapi(self, body: bytes, query: str) -> tuple[int, Any]:
         """GET /__admin/openapi.json: the OpenAPI 3.1 document of the five operations."""
         del body, query
-        from face_contracts.openapi import openapi_document
 
         return 200, openapi_document()
 
@@ -534,8 +537,6 @@ RULE_KINDS: dict[str, str] = {
 
 def _rule_route(method: str, path: str) -> Callable[[MockApp, bytes, str], tuple[int, Any]] | None:
     """The handler of ``DELETE /__admin/{errors|faults|responses}/{id}``, or None."""
-    from urllib.parse import unquote
-
     kind, _, rule_id = path.partition("/")
     if method != "DELETE" or kind not in RULE_KINDS or not rule_id or "/" in rule_id:
         return None
@@ -578,8 +579,6 @@ def _object(body: bytes) -> dict[str, Any]:
 
 def _query(query: str) -> JournalQuery:
     """A journal query from ``operation=&status=&since=&limit=`` (unknown names refused)."""
-    from urllib.parse import parse_qs
-
     values = {name: items[-1] for name, items in parse_qs(query).items()}
     unknown = sorted(set(values) - {"operation", "status", "since", "limit"})
     if unknown:
@@ -631,10 +630,8 @@ def _admin_answer(
 def _bearer_matches(authorization: str, token: str) -> bool:
     """``Authorization: Bearer <token>`` (the scheme is case-insensitive, RFC 9110 §11.1),
     compared in constant time; a bare token or another scheme does not match."""
-    scheme, _, given = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(given.strip().encode(), token.encode())
+    given = bearer_token(authorization)
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
 
 
 def _complete_late(future: Future[Any]) -> None:
@@ -709,8 +706,6 @@ def settings_from_file(path: str | os.PathLike[str]) -> Settings:
 
 def read_settings_file(path: str | os.PathLike[str]) -> tuple[Settings, ServerSettings]:
     """The mock configuration and the ``[server]`` table of a TOML settings file."""
-    import tomllib
-    from pathlib import Path
 
     file = Path(path)
     try:
@@ -741,8 +736,6 @@ def app_from_environment() -> MockApp:
     server = server_settings(settings.get("server", {}))
     state = None
     if server.state is not None:
-        from face_contracts.state_redis import open_state
-
         state = open_state(server.state, server.state_prefix)
     mock = FaceMock(config, state=state)
     if settings.get("listen"):
