@@ -25,16 +25,20 @@ import base64
 import binascii
 import concurrent.futures
 import contextlib
+import hashlib
 import hmac
 import itertools
 import logging
+import multiprocessing
 import os
+import re
 import signal
 import socket
 import ssl
 import sys
 import threading
 import time
+import traceback
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -44,8 +48,23 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import orjson
+import uvicorn
 
-from face_contracts.redaction import MASK, Redactor, is_secret_name
+from face_contracts._net import bearer_token, is_loopback_host
+from face_contracts.contract_suite.cases import Expect
+from face_contracts.contract_suite.judge import Answer, Drift, judge, judge_report
+from face_contracts.contract_suite.report import DriftTally
+from face_contracts.contracts import contracts, operations
+from face_contracts.mock._http import BodyError, HttpRequest, parse_body
+from face_contracts.recordings import (
+    Recording,
+    answer_body,
+    replay_key,
+    request_summary,
+    save_recording,
+)
+from face_contracts.redaction import MASK, SECRET_ENVIRONMENT, Redactor, is_secret_name
+from face_contracts.validation import validate
 
 if TYPE_CHECKING:
     from collections.abc import (
@@ -58,7 +77,6 @@ if TYPE_CHECKING:
     )
     from pathlib import Path
 
-    from face_contracts.contract_suite.judge import Drift
     from face_contracts.mock._http import ParsedBody
     from face_contracts.recordings import CredentialState
 
@@ -304,9 +322,6 @@ class ProxyApp:
         transport: httpx.AsyncBaseTransport | None = None,
         judging: Judging = "threads",
     ) -> None:
-        from face_contracts.contract_suite.report import DriftTally
-        from face_contracts.contracts import operations
-
         self.options = options
         self.targets = dict(options.targets)
         self._secrets = _base_secrets(options)
@@ -576,8 +591,6 @@ class ProxyApp:
         with self._lock:
             if self._executor is None:
                 if self._judging == "process":
-                    import multiprocessing
-
                     self._executor = concurrent.futures.ProcessPoolExecutor(
                         max_workers=1,
                         mp_context=multiprocessing.get_context("spawn"),
@@ -713,9 +726,9 @@ class ProxyApp:
             for name, value in scope["headers"]
         }
         if self.options.admin_token is not None:
-            scheme, _, given = headers.get("authorization", "").strip().partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                given.strip().encode(), self.options.admin_token.encode()
+            given = bearer_token(headers.get("authorization", ""))
+            if given is None or not hmac.compare_digest(
+                given.encode(), self.options.admin_token.encode()
             ):
                 await _json(
                     send, 401, {"error": "the admin API needs Authorization: Bearer <admin token>"}
@@ -842,8 +855,6 @@ class _Judge:
         try:
             return self._judged(exchange)
         except Exception as error:  # noqa: BLE001 - a bug of ours must not lose the exchange
-            import traceback
-
             redactor = self.redactor.with_secrets(_secrets_in(exchange.headers, exchange.query))
             _log.error(
                 "face-contracts proxy: judging %s failed:\n%s",
@@ -860,12 +871,6 @@ class _Judge:
         return _Verdict(entry)
 
     def _judged(self, exchange: _Exchange) -> _Verdict:
-        from face_contracts.contract_suite.cases import Expect
-        from face_contracts.contract_suite.judge import Answer, Drift, judge, judge_report
-        from face_contracts.mock._http import BodyError, HttpRequest, parse_body
-        from face_contracts.recordings import request_summary
-        from face_contracts.validation import validate
-
         operation = exchange.operation
         parsed: ParsedBody | None = None
         body_problem = None
@@ -978,8 +983,6 @@ class _Judge:
         drifts: list[Drift] | None,
         redactor: Redactor,
     ) -> str | None:
-        from face_contracts.recordings import Recording, answer_body, replay_key, save_recording
-
         assert exchange.operation is not None
         assert self.options.record is not None
         key = replay_key(exchange.operation, summary)
@@ -1046,8 +1049,6 @@ def _judge_in_process(exchange: _Exchange, generation: int) -> _Verdict:
 def _base_secrets(options: ProxyOptions) -> tuple[str, ...]:
     """The secrets masked in everything: the FACE_CONTRACTS_* credentials and the admin
     token."""
-    from face_contracts.redaction import SECRET_ENVIRONMENT
-
     values = [os.environ.get(name, "") for name in SECRET_ENVIRONMENT]
     values.append(options.admin_token or "")
     return tuple(value for value in values if value)
@@ -1059,8 +1060,6 @@ def _base_secrets(options: ProxyOptions) -> tuple[str, ...]:
 def _judging_limit(operation: str | None) -> int:
     """How much of a request body is kept for judging: the operation's picture limit plus
     room for the form around it (1 MiB), or 1 MiB for requests without a picture."""
-    from face_contracts.contracts import contracts
-
     image = contracts().mock_data[operation].get("image") if operation else None
     return int(image["max_bytes"]) + (1 << 20) if image else 1 << 20
 
@@ -1235,10 +1234,6 @@ def _credential_state(
     """``missing`` when the request lacks the credential its operation documents (the
     contract's ``auth``), ``wrong`` when the target refused it (HTTP 401), otherwise
     ``valid``: the states the mock's replay matches against its own credentials."""
-    import re
-
-    from face_contracts.contracts import contracts
-
     auth = contracts().operation(operation).auth
     if auth["in"] == "header":
         value = headers.get(str(auth["name"]).lower(), "").strip()
@@ -1265,8 +1260,6 @@ class _JournaledAnswer:
         self._data: bytes | dict[str, Any] = data
         self._redactor = redactor
         if len(data) > JOURNAL_ANSWER_LIMIT:
-            import hashlib
-
             self._data = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
     def shown(self) -> Any:
@@ -1318,8 +1311,6 @@ class _RedactingFilter(logging.Filter):
             record.msg, record.args = str(record.exc_info[1]), None
             record.exc_info, record.exc_text = None, None
         elif record.exc_info and record.exc_info[1] is not None:
-            import traceback
-
             record.exc_text = self.redactor.text(
                 "".join(traceback.format_exception(record.exc_info[1]))
             ).rstrip()
@@ -1337,8 +1328,6 @@ _LOGGERS = ("uvicorn.error", "uvicorn.access", "face_contracts.proxy")
 
 
 def _uvicorn_config(app: ProxyApp, *, access_log: bool) -> Any:
-    import uvicorn
-
     return uvicorn.Config(
         app,
         log_level="info" if access_log else "warning",
@@ -1394,8 +1383,6 @@ class ProxyServer:
         judging: Judging = "threads",
         start_timeout: float = 15.0,
     ) -> None:
-        import uvicorn
-
         self.app = ProxyApp(options, transport=transport, judging=judging)
         self._socket = _bind(options.host, options.port)
         self.url = _url(self._socket)
@@ -1451,11 +1438,7 @@ def run_proxy(options: ProxyOptions) -> int:
     """Check the options, bind, print where the proxy listens, serve until stopped; the
     exit status is :meth:`ProxyApp.exit_code`. Uses uvicorn like ``serve`` (and must follow
     whatever server stack ``serve`` settles on)."""
-    import uvicorn
-
-    from face_contracts._serve import loopback_host
-
-    if not loopback_host(options.host) and not options.admin_token:
+    if not is_loopback_host(options.host) and not options.admin_token:
         msg = (
             f"--host {options.host} exposes the admin API beyond this machine: "
             "give --admin-token (or FACE_CONTRACTS_ADMIN_TOKEN)"
