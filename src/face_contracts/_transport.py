@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -54,11 +55,14 @@ __all__ = [
     "ServerConfig",
     "Supervisor",
     "open_files_allowance",
+    "return_large_buffers",
 ]
 
 LINGER = 2.0
 """Seconds a refused connection keeps reading (and dropping) what the client still sends, so
 that the refusal reaches it (see :meth:`LimitedHttpToolsProtocol._refuse`)."""
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 
 FD_RESERVE = 128
 """File descriptors kept back from connections: the interpreter, the event loop, the thread
@@ -348,6 +352,8 @@ class Server(uvicorn.Server):
         await self.lifespan.shutdown()
 
     def run(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.owns_process:
+            return_large_buffers()
         super().run(sockets)
         if self.listening is not None:
             print("face-contracts mock stopped", file=sys.stderr, flush=True)
@@ -401,6 +407,23 @@ def _exit_now(sig: int) -> None:
     # the interrupted code may be in the middle of using.
     os.write(2, b"face-contracts mock: second signal, stopped at once\n")
     os._exit(128 + sig)
+
+
+def return_large_buffers() -> None:
+    """Let this process's memory shrink back after large requests (glibc only).
+
+    glibc serves large allocations with their own memory mappings, unmapped when freed,
+    but raises that threshold after each such free (up to 32 MiB): after one 20 MiB upload,
+    the next uploads' bodies and pictures come from the heap, whose freed memory stays in
+    the process (in one heap per thread of the pool). A fixed 1 MiB threshold keeps every
+    large buffer mapped, so RSS follows what is in use (benchmarks/README.md, soak)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library this interpreter runs on
+    except (OSError, AttributeError):  # not glibc (musl has no such knob)
+        return
+    mallopt(M_MMAP_THRESHOLD, 1 << 20)
 
 
 def open_files_allowance(wanted: int) -> int:
