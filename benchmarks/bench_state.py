@@ -27,8 +27,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _report import README, machine, today, write_section
+from _report import README, interleaved, machine, today, write_section
 from bench_server import (
+    PATH,
     Result,
     apt_install,
     build_workload,
@@ -147,6 +148,13 @@ def report(results: dict[tuple[str, int], Result], args: argparse.Namespace, loa
         "are exact across workers; the in-memory rows with several workers keep one state "
         "per worker."
     )
+    if ENGINE:
+        lines.append(
+            f"The engine alone (FaceMock.handle in one thread, interleaved rounds): "
+            f"{ENGINE['memory']:,.0f} µs per call with the in-memory state, "
+            f"{ENGINE['redis']:,.0f} µs with Redis, waits for its two round trips included "
+            f"(+{ENGINE['redis'] - ENGINE['memory']:,.0f} µs)."
+        )
     return "\n".join(lines)
 
 
@@ -201,6 +209,35 @@ def measure(
         log(f"{result.name}: {sample.rps:,.1f} req/s, p99 {sample.p99_ms} ms")
 
 
+def engine_costs(workload: Workload, url: str) -> dict[str, float]:
+    """The engine alone, in this process, one call at a time: µs per call (wall, Redis's
+    round trips included) with each state, interleaved rounds."""
+    from face_contracts.mock import FaceMock, HttpRequest
+    from face_contracts.state_redis import RedisState
+
+    request = HttpRequest(
+        "POST", PATH, {"content-type": workload.content_type}, workload.body.read_bytes(), ""
+    )
+    memory = FaceMock()
+    shared = FaceMock(state=RedisState(url, prefix="bench-engine"))
+    try:
+        for mock in (memory, shared):
+            for _ in range(20):
+                if mock.handle(request).status != 200:
+                    sys.exit("bench_state: the engine did not answer the workload")
+        seconds = interleaved(
+            {"memory": lambda: memory.handle(request), "redis": lambda: shared.handle(request)},
+            rounds=21,
+            loops=40,
+        )
+    finally:
+        shared.state.close()
+    return {name: value * 1e6 for name, value in seconds.items()}
+
+
+ENGINE: dict[str, float] = {}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="record in benchmarks/README.md")
@@ -234,6 +271,9 @@ def main() -> None:
         with running("redis", command, directory) as redis_server:
             client = redis_client(redis_port)
             url = f"redis://127.0.0.1:{redis_port}/0"
+            log("the engine alone, in this process")
+            ENGINE.update(engine_costs(workload, url))
+            client.flushall()
             for round_number in range(args.rounds):
                 log(f"round {round_number + 1} of {args.rounds}")
                 for (backend, workers), result in results.items():
