@@ -46,8 +46,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
+from face_contracts.contracts import contracts
 from face_contracts.errors import FaceContractsError
 from face_contracts.redaction import MASK, Redactor, is_secret_name
+from face_contracts.validation import validate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -236,9 +238,6 @@ def validate_answer(
 ) -> Report:
     """The contract's verdict on an answer: a success body for HTTP 200, the error envelope
     otherwise; a documented alternative shape (variant) is accepted when it fits better."""
-    from face_contracts.contracts import contracts
-    from face_contracts.validation import validate
-
     kind = "response" if status == 200 else "error"
     context = request if kind == "response" else None
     report = validate(operation, kind, body, request=context, status=status)
@@ -355,8 +354,6 @@ def load_recordings(
 
 
 def _parse(file: Path, data: Any) -> Recording:
-    from face_contracts.contracts import contracts
-
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         msg = f"{file}: not a recording (format is not {FORMAT!r})"
         raise RecordingError(msg)

@@ -421,9 +421,10 @@ class RedisState:
         journal_bytes: int = 64 << 20,
         slot_lease: float = SLOT_LEASE_SECONDS,
     ) -> None:
+        # Deferred: the redis client loads only for a shared state, not with every server.
         import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
+        from redis.backoff import NoBackoff  # deferred with redis (above)
+        from redis.retry import Retry  # deferred with redis (above)
 
         self.url = shown_url(url)
         self.prefix = prefix
