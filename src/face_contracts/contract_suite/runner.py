@@ -299,7 +299,7 @@ class ContractRun:
     def _set_scene(self, target: Target, case: Case, url: str | None) -> None:
         admin = self._admins[target.base_url]
         admin.reset()
-        admin.credentials(target.vendor.id, target.credentials)
+        admin.credentials(target.vendor.name, target.credentials)
         if case.mock_faces is not None:
             admin.faces(case.mock_faces)
         if url is not None and case.image is not None:

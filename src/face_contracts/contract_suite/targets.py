@@ -18,22 +18,20 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from face_contracts._net import is_loopback_host
-from face_contracts.vendors import VENDORS as BEHAVIOURS
+from face_contracts.vendors import VENDORS, Vendor
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from face_contracts.redaction import Redactor
-    from face_contracts.vendors import Vendor as VendorBehaviour
 
 __all__ = [
     "IMAGE_BASE_ENV",
-    "VENDORS",
     "Admin",
     "AdminError",
     "ServerThread",
     "Target",
-    "Vendor",
+    "base_env",
     "is_loopback",
     "resolve_targets",
 ]
@@ -42,35 +40,17 @@ IMAGE_BASE_ENV = "FACE_CONTRACTS_IMAGE_BASE_URL"
 Where = Literal["local mock", "loopback", "remote"]
 
 
-@dataclass(frozen=True)
-class Vendor:
-    """A vendor's environment variables and the placeholder credentials used on loopback
-    targets when none are set (the local mock accepts exactly the credentials in use)."""
-
-    id: str
-    title: str
-    base_env: str
-    credential_env: tuple[str, ...]
-    placeholders: tuple[str, ...]
-
-
-def _suite_vendor(vendor: VendorBehaviour) -> Vendor:
-    return Vendor(
-        vendor.name,
-        vendor.title,
-        f"FACE_CONTRACTS_{vendor.name.upper()}_BASE_URL",
-        vendor.credential_env,
-        vendor.placeholder_credentials("placeholder"),
-    )
-
-
-VENDORS: dict[str, Vendor] = {name: _suite_vendor(vendor) for name, vendor in BEHAVIOURS.items()}
+def base_env(vendor: Vendor) -> str:
+    """The variable naming a vendor's target: ``FACE_CONTRACTS_<VENDOR>_BASE_URL``."""
+    return f"FACE_CONTRACTS_{vendor.name.upper()}_BASE_URL"
 
 
 @dataclass
 class Target:
     """One vendor's target. ``credentials`` never appear in its repr; ``skip_reason`` is
-    set when the suite must not call it (a remote host without ``--live`` or credentials)."""
+    set when the suite must not call it (a remote host without ``--live`` or credentials);
+    without credentials in the environment a loopback target gets the vendor's
+    placeholders (the local mock accepts exactly the credentials in use)."""
 
     vendor: Vendor
     base_url: str
@@ -102,29 +82,29 @@ def resolve_targets(
     without one (None while it is not started: those targets get an empty URL)."""
     targets = {}
     for vendor in VENDORS.values():
-        base = environ.get(vendor.base_env, "").strip().rstrip("/")
+        base = environ.get(base_env(vendor), "").strip().rstrip("/")
         given = tuple(environ.get(name, "") for name in vendor.credential_env)
         missing = [
             name for name, value in zip(vendor.credential_env, given, strict=True) if not value
         ]
-        credentials = given if not missing else vendor.placeholders
+        credentials = given if not missing else vendor.placeholder_credentials("placeholder")
         if not base:
-            targets[vendor.id] = Target(
+            targets[vendor.name] = Target(
                 vendor, local_url or "", "local mock", credentials, admin=True
             )
             continue
         if is_loopback(base):
-            targets[vendor.id] = Target(vendor, base, "loopback", credentials)
+            targets[vendor.name] = Target(vendor, base, "loopback", credentials)
             continue
         reason = None
         if not live:
             reason = (
-                f"{vendor.base_env} is off this machine and calls may cost money: "
+                f"{base_env(vendor)} is off this machine and calls may cost money: "
                 "add --live to call it"
             )
         elif missing:
             reason = f"--live {vendor.title}: set {', '.join(missing)} to call it"
-        targets[vendor.id] = Target(vendor, base, "remote", given, skip_reason=reason)
+        targets[vendor.name] = Target(vendor, base, "remote", given, skip_reason=reason)
     return targets
 
 
