@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from face_contracts.state import State
 
-__all__ = ["ServeOptions", "admin_token", "loopback_host", "parse_port", "parse_workers", "run"]
+__all__ = ["ServeOptions", "admin_token", "parse_port", "parse_workers", "run"]
 
 ADMIN_TOKEN_VARIABLE = "FACE_CONTRACTS_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a secret
 BACKLOG = 2048
@@ -57,11 +57,6 @@ class ServeOptions:
     admin_token: str | None = None
     access_log: bool = False
     server: dict[str, object] = field(default_factory=dict)
-
-
-def loopback_host(host: str) -> bool:
-    """Whether a host name or address is this machine (localhost, 127.0.0.0/8, ::1)."""
-    return is_loopback_host(host)
 
 
 def parse_port(text: str) -> int:
@@ -163,7 +158,7 @@ def run(options: ServeOptions) -> int:
     if options.workers < 1:
         msg = "--workers must be at least 1"
         raise ValueError(msg)
-    if not loopback_host(options.host) and not options.admin_token:
+    if not is_loopback_host(options.host) and not options.admin_token:
         msg = (
             f"--host {options.host} exposes the admin API beyond this machine: give "
             f"--admin-token-file (or ${ADMIN_TOKEN_VARIABLE}, or --admin-token)"

@@ -50,6 +50,7 @@ import httpx
 import orjson
 import uvicorn
 
+import face_contracts.vendors
 from face_contracts._net import bearer_token, is_loopback_host
 from face_contracts.contract_suite.cases import Expect
 from face_contracts.contract_suite.judge import Answer, Drift, judge, judge_report
@@ -97,7 +98,7 @@ __all__ = [
 ]
 
 ADMIN_PREFIX = "/__admin/"
-VENDORS = ("ailab", "acedata", "facepp")
+VENDORS = tuple(face_contracts.vendors.VENDORS)  # the vendors a target may be named for
 DEFAULT_UPSTREAM_TIMEOUT = 60.0  # seconds a target may take to answer (the live suite's)
 CONNECT_TIMEOUT = 10.0
 UPSTREAM_CONNECTIONS = 100  # connections to the targets, shared by all clients

@@ -356,20 +356,24 @@ class ContractRun:
         return _Prepared(encode_request(operation, document, multipart=multipart), options)
 
     def _face_token(self, target: Target, case: Case, result: CaseResult) -> str:
-        """A face_token from a detect call on the case's picture (Face++ issues them)."""
-        detect = Case("facepp.detect", "face-token-source", "", Expect("success"), image=case.image)
-        answer = self._send(
-            target, self._build("facepp.detect", target, detect, None, None), result
+        """A face_token from a call on the case's picture to the vendor's operation that
+        issues them (the one whose fresh values include one: Face++ Detect)."""
+        issuer, path = next(
+            (op, path)
+            for op, paths in vendor_of(case.operation).fresh_paths.items()
+            for path in paths
+            if path[-1] == "face_token"
         )
+        source = Case(issuer, "face-token-source", "", Expect("success"), image=case.image)
+        answer = self._send(target, self._build(issuer, target, source, None, None), result)
         try:
-            faces = orjson.loads(answer.body)["faces"]
-            token = faces[0]["face_token"]
-        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            token = _first_at(orjson.loads(answer.body), path)
+        except orjson.JSONDecodeError:
             token = None
         if not isinstance(token, str) or not token:
             self._fail(
                 result,
-                f"{case.id}: facepp.detect gave no face_token for {case.image} "
+                f"{case.id}: {issuer} gave no face_token for {case.image} "
                 f"(HTTP {answer.status}), so the face_token request cannot be made",
             )
         return str(token)
@@ -422,6 +426,16 @@ class ContractRun:
             text=text,
         )
         save_recording(self.settings.recordings_dir, recording)
+
+
+def _first_at(document: Any, path: tuple[str, ...]) -> Any:
+    """The first value at a path of keys (``*``: the first item of an array), or None."""
+    for key in path:
+        if key == "*":
+            document = document[0] if isinstance(document, list) and document else None
+        else:
+            document = document.get(key) if isinstance(document, dict) else None
+    return document
 
 
 def _credential_state(case: Case) -> CredentialState:
