@@ -796,6 +796,9 @@ class RedisState:
                     self._client.unlink(*batch)
         with self._held_lock:
             self._held.clear()
+        with self._stored_lock:  # what this process stored is gone (others find out on use)
+            self._stored.clear()
+            self._references.clear()
 
     def close(self) -> None:
         self._closed.set()
