@@ -11,15 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from face_contracts.mock import (
-    ConfigError,
-    FaceMock,
-    HttpRequest,
-    MockConfig,
-    config_from_mapping,
-    config_to_json,
-    encode_request,
-)
+from face_contracts.mock import FaceMock, HttpRequest, encode_request
 from face_contracts.mock._http import parse_body
 from face_contracts.recordings import (
     Recording,
@@ -30,6 +22,7 @@ from face_contracts.recordings import (
     request_summary,
     save_recording,
 )
+from face_contracts.settings import Settings, SettingsError, parse_settings
 
 from .conftest import ROOT
 
@@ -141,7 +134,7 @@ def test_the_mock_replays_a_recording_for_a_matching_request() -> None:
     recorded = _recording(_detect())
     body = dict(recorded.body)
     body["request_id"] = "1700000000,replayed-from-a-recording"
-    mock = FaceMock(MockConfig(recordings=(replace(recorded, body=body),)))
+    mock = FaceMock(Settings(recordings=(replace(recorded, body=body),)))
     answer = mock.handle(_detect())
     assert answer.json()["request_id"] == "1700000000,replayed-from-a-recording"
     assert mock.journal[-1].status == 200
@@ -159,7 +152,7 @@ def test_a_refusal_is_replayed_for_refused_credentials() -> None:
         status=401,
         body={"error_message": "AUTHENTICATION_ERROR", "request_id": "1,recorded", "time_used": 1},
     )
-    mock = FaceMock(MockConfig(credentials={"facepp": ("good:pair",)}, recordings=(refusal,)))
+    mock = FaceMock(Settings(credentials={"facepp": ("good:pair",)}, recordings=(refusal,)))
     answer = mock.handle(_detect())
     assert (answer.status, answer.json()["request_id"]) == (401, "1,recorded")
     assert mock.handle(_detect("good", "pair")).status == 200
@@ -167,9 +160,9 @@ def test_a_refusal_is_replayed_for_refused_credentials() -> None:
 
 def test_settings_load_a_recordings_folder(tmp_path: Path) -> None:
     save_recording(tmp_path / "recs", _recording(_detect()))
-    config = config_from_mapping({"recordings": "recs"}, base_dir=tmp_path)
+    config = parse_settings({"recordings": "recs"}, base_dir=tmp_path)
     assert len(config.recordings) == 1
-    listed = config_to_json(config)["recordings"]
+    listed = config.to_json()["recordings"]
     assert listed == [
         {
             "operation": "facepp.detect",
@@ -180,14 +173,14 @@ def test_settings_load_a_recordings_folder(tmp_path: Path) -> None:
             "stale": config.recordings[0].stale,
         }
     ]
-    assert config.merged(recordings=config.recordings).recordings == config.recordings * 2
-    with pytest.raises(ConfigError, match="outside"):
-        config_from_mapping({"recordings": "../elsewhere"}, base_dir=tmp_path)
-    with pytest.raises(ConfigError, match="not a folder"):
-        config_from_mapping({"recordings": "missing"}, base_dir=tmp_path)
+    assert config.merged({"recordings": config.recordings}).recordings == config.recordings * 2
+    with pytest.raises(SettingsError, match="outside"):
+        parse_settings({"recordings": "../elsewhere"}, base_dir=tmp_path)
+    with pytest.raises(SettingsError, match="not a folder"):
+        parse_settings({"recordings": "missing"}, base_dir=tmp_path)
     broken = _recording(_detect())
     body = dict(broken.body)
     body["unexpected"] = 1
     save_recording(tmp_path / "bad", replace(broken, body=body))
-    with pytest.raises(ConfigError, match="breaks the contract"):
-        config_from_mapping({"recordings": "bad"}, base_dir=tmp_path)
+    with pytest.raises(SettingsError, match="breaks the contract"):
+        parse_settings({"recordings": "bad"}, base_dir=tmp_path)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -52,6 +53,9 @@ SECRET_ENVIRONMENT: tuple[str, ...] = (
     "FACE_CONTRACTS_ADMIN_TOKEN",
 )
 """The environment variables whose values are credentials."""
+
+_MEMO_LENGTH = 512  # texts up to this long are remembered once masked
+_MEMO_SIZE = 4096  # and at most this many (then the memo starts again)
 
 # A secret shorter than this is not searched for in free text: masking every "a" or "42"
 # would make reports unreadable. Credentials of these vendors are 32+ characters.
@@ -103,6 +107,7 @@ _SECRET_ENDINGS = (
 )
 
 
+@lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether a header, field, key or query parameter called ``name`` holds a credential
     (``Authorization``, ``ailabapi-api-key``, ``api_secret``, ``X-Amz-Signature``, ``sig``)."""
@@ -154,6 +159,7 @@ class Redactor:
         self._set_forms(forms)
 
     def _set_forms(self, forms: set[str]) -> None:
+        self._memo: dict[str, str] = {}
         # Longest first, so a secret that contains another is masked whole.
         self._forms = tuple(sorted(forms, key=len, reverse=True))
         self._pattern = (
@@ -176,6 +182,17 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """Free text (messages, log lines, tracebacks, bodies) with every secret masked."""
+        if len(text) <= _MEMO_LENGTH:
+            # Header values and form fields repeat from call to call: mask each once.
+            masked = self._memo.get(text)
+            if masked is None:
+                if len(self._memo) >= _MEMO_SIZE:
+                    self._memo.clear()
+                masked = self._memo[text] = self._masked(text)
+            return masked
+        return self._masked(text)
+
+    def _masked(self, text: str) -> str:
         if self._pattern is not None:
             text = self._pattern.sub(MASK, text)
         if "://" in text:

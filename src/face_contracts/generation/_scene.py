@@ -9,6 +9,7 @@ engine renders with a :class:`RandomChooser`.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 from dataclasses import dataclass
@@ -17,7 +18,14 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["HEX", "Chooser", "Face", "RandomChooser", "Scene"]
+__all__ = [
+    "HEX",
+    "Chooser",
+    "Face",
+    "HashChooser",
+    "RandomChooser",
+    "Scene",
+]
 
 T = TypeVar("T")
 
@@ -85,7 +93,41 @@ class RandomChooser:
         return self._random.choice(options)
 
     def token(self, alphabet: str, size: int) -> str:
-        return "".join(self._random.choice(alphabet) for _ in range(size))
+        if alphabet == HEX:  # ids and face_tokens: one draw instead of one per digit
+            return f"{self._random.getrandbits(4 * size):0{size}x}"
+        return "".join(self._random.choices(alphabet, k=size))
+
+
+class HashChooser:
+    """Values drawn from BLAKE2 of a seed and a counter: the same seed gives the same
+    values, and a call that needs a few (its ids) does not pay for seeding a Mersenne
+    Twister."""
+
+    def __init__(self, seed: str) -> None:
+        self._seed = seed.encode()
+        self._counter = 0
+
+    def _bits(self, bits: int) -> int:
+        self._counter += 1
+        digest = hashlib.blake2b(
+            self._seed + self._counter.to_bytes(8, "little"), digest_size=(bits + 7) // 8
+        ).digest()
+        return int.from_bytes(digest, "little") & ((1 << bits) - 1)
+
+    def integer(self, low: int, high: int) -> int:
+        span = high - low + 1
+        return low + self._bits(max(8, span.bit_length() + 32)) % span
+
+    def number(self, low: float, high: float) -> float:
+        return low + (high - low) * self._bits(53) / (1 << 53)
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[self.integer(0, len(options) - 1)]
+
+    def token(self, alphabet: str, size: int) -> str:
+        if alphabet == HEX:
+            return f"{self._bits(4 * size):0{size}x}"
+        return "".join(self.choice(alphabet) for _ in range(size))
 
 
 HEX = string.hexdigits[:16]

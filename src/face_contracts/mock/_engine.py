@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import orjson
 
 from face_contracts.contracts import contracts
-from face_contracts.generation._scene import Face, RandomChooser, Scene
+from face_contracts.generation._scene import Chooser, Face, HashChooser, RandomChooser, Scene
 from face_contracts.journal import FileRecord, JournalEntry, JournalQuery
 from face_contracts.mock._fetch import FetchFailure, fetch_loopback, loopback_url
 from face_contracts.mock._http import BodyError, HttpRequest, HttpResponse, ParsedBody, parse_body
@@ -95,9 +95,9 @@ class Call:
         self.settings = settings
         self.deadline = deadline
         self.vendor: Vendor | None = vendor_of(operation) if operation else None
-        self.chooser = RandomChooser(f"{settings.seed}:{sequence}")
+        self.chooser = HashChooser(f"{settings.seed}:{sequence}")
         self.notes: list[str] = []
-        self.pictures: dict[str, bytes] = {}  # digest -> bytes, of every picture read
+        self.digests: dict[int, str] = {}  # id(bytes read as a picture) -> its SHA-256
         self._on_refusal: list[Callable[[], None]] = []
         self._on_complete: list[Callable[[], None]] = []
 
@@ -154,7 +154,7 @@ class Call:
     def picture(self, data: bytes | memoryview) -> Picture:
         """The analysis of a picture (format, size, decodability, faces: once per digest)."""
         picture = analyse(data)
-        self.pictures.setdefault(picture.digest, bytes(data))
+        self.digests[id(data)] = picture.digest  # the journal need not hash it again
         return picture
 
     def fetch(self, url: str) -> bytes:
@@ -302,6 +302,7 @@ class Engine:
         self.base_settings = base
         self.state: State = state or MemoryState(base.journal_limit, base.journal_bytes)
         self.own_addresses: set[tuple[str, int]] = set()
+        self._redactor: tuple[Settings, Redactor] | None = None
         self._lock = threading.Lock()
         self._version = -1
         self._settings = base
@@ -372,8 +373,14 @@ class Engine:
 
     @property
     def redactor(self) -> Redactor:
-        """Masks the credentials in use (settings and environment) wherever they appear."""
-        return Redactor.from_environment(extra=self.settings.secrets())
+        """Masks the credentials in use (settings and environment) wherever they appear;
+        built once per settings (it compiles a pattern of every secret)."""
+        settings = self.settings
+        cached = self._redactor
+        if cached is None or cached[0] is not settings:
+            cached = (settings, Redactor.from_environment(extra=settings.secrets()))
+            self._redactor = cached
+        return cached[1]
 
     # --- the journal --------------------------------------------------------------------------
 
@@ -516,7 +523,7 @@ class Engine:
     def internal_error(self, operation: str | None, request: HttpRequest) -> HttpResponse:
         """The vendor's documented internal error, for a transport that caught a failure of
         the engine itself (or a call past its deadline)."""
-        chooser = RandomChooser(f"internal:{time.monotonic_ns()}")
+        chooser = HashChooser(f"internal:{time.monotonic_ns()}")
         if operation is None:
             return HttpResponse(500, "text/plain", b"face-contracts mock: internal error")
         vendor = vendor_of(operation)
@@ -526,7 +533,7 @@ class Engine:
 
     def too_large(self, operation: str | None, request: HttpRequest) -> HttpResponse:
         """The vendor's answer to a body over :func:`body_limit`, given without reading it."""
-        chooser = RandomChooser(f"too-large:{time.monotonic_ns()}")
+        chooser = HashChooser(f"too-large:{time.monotonic_ns()}")
         if operation is None:
             answer = _not_found_path(request.path, chooser)
         else:
@@ -542,7 +549,7 @@ class Engine:
         if operation is None:
             return HttpResponse(503, "text/plain", b"face-contracts mock: state unavailable")
         vendor = vendor_of(operation)
-        chooser = RandomChooser(f"state:{time.monotonic_ns()}")
+        chooser = HashChooser(f"state:{time.monotonic_ns()}")
         return _encode(vendor.error(operation, vendor.internal_error_code, chooser))
 
     def _record_quietly(
@@ -568,11 +575,12 @@ class Engine:
                 parsed_files = {}
             for name, part in parsed_files.items():
                 data = bytes(part.data)
+                digest = call.digests.get(id(part.data)) or hashlib.sha256(data).hexdigest()
                 parts[name] = FileRecord(
                     redactor.text(part.filename) if part.filename is not None else None,
                     part.content_type,
                     len(data),
-                    hashlib.sha256(data).hexdigest(),
+                    digest,
                     data,
                 )
         entry = JournalEntry(
@@ -711,7 +719,7 @@ def _not_found(call: Call) -> Answer:
     return _not_found_path(call.request.path, call.chooser)
 
 
-def _not_found_path(path: str, chooser: RandomChooser) -> Answer:
+def _not_found_path(path: str, chooser: Chooser) -> Answer:
     for vendor in VENDORS.values():
         answer = vendor.not_found(path, chooser)
         if answer is not None:
@@ -744,7 +752,7 @@ class _Stamped:
     slots: tuple[tuple[str, int], ...]
     size: int = field(default=0)
 
-    def stamp(self, vendor: Vendor, chooser: RandomChooser) -> tuple[bytes, dict[str, list[Any]]]:
+    def stamp(self, vendor: Vendor, chooser: Chooser) -> tuple[bytes, dict[str, list[Any]]]:
         if not self.slots:
             return self.segments[0], {}
         fresh: dict[str, list[Any]] = {}
@@ -757,7 +765,7 @@ class _Stamped:
         return b"".join(pieces), fresh
 
 
-_RENDERED: dict[str, _Stamped] = {}
+_RENDERED: dict[tuple[Any, ...], _Stamped] = {}
 _RENDERED_LOCK = threading.Lock()
 _RENDERED_BYTES = 0
 _RENDERED_MAX_BYTES = 32 << 20
@@ -767,13 +775,14 @@ _PLACEHOLDER = "@@face-contracts-fresh-{}@@"
 def _rendered(operation: str, scene: Scene, request_body: Mapping[str, Any]) -> _Stamped:
     """The answer for a scene and options, rendered once and kept (bounded in bytes)."""
     global _RENDERED_BYTES
-    seed = _seed(operation, scene, request_body)
-    key = hashlib.sha256(seed.encode()).hexdigest()
+    options = _options(request_body)
+    key = (operation, scene.width, scene.height, scene.faces, options)  # hashed in C
     found = _RENDERED.get(key)
     if found is not None:
         return found
     request = {"body": dict(request_body)}
-    document = vendor_of(operation).render(operation, scene, request, RandomChooser(seed))
+    chooser = RandomChooser(_seed(operation, scene, options))
+    document = vendor_of(operation).render(operation, scene, request, chooser)
     stamped = _cut(operation, document)
     with _RENDERED_LOCK:
         while _RENDERED and _RENDERED_BYTES + stamped.size > _RENDERED_MAX_BYTES:
@@ -825,15 +834,19 @@ def _cut(operation: str, document: dict[str, Any]) -> _Stamped:
     return _Stamped(tuple(segments), tuple(slots), len(encoded))
 
 
-def _seed(operation: str, scene: Scene, body: Mapping[str, Any]) -> str:
-    options = orjson.dumps(
-        {
-            k: v
+def _options(body: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The options that shape an answer: every field but the picture and long values (a
+    key that kept a megabyte of base64 would keep it alive in the cache)."""
+    return tuple(
+        sorted(
+            (k, v if isinstance(v, str) else orjson.dumps(v).decode())
             for k, v in body.items()
             if not k.startswith("image") and not (isinstance(v, str) and len(v) > 256)
-        },
-        option=orjson.OPT_SORT_KEYS,
-    ).decode()
+        )
+    )
+
+
+def _seed(operation: str, scene: Scene, options: tuple[tuple[str, str], ...]) -> str:
     # orjson writes the faces (dataclasses) a few times faster than repr would.
     faces = orjson.dumps(scene.faces).decode()
     return f"{operation}|{scene.width}x{scene.height}|{faces}|{options}"

@@ -415,9 +415,14 @@ def request_fields(operation: str) -> frozenset[str]:
 
 def field_is_valid(operation: str, name: str, value: Any) -> bool:
     """Whether a request body member is valid under its schema (the documented values)."""
-    where, _ = _body(operation)
-    valid: bool = contracts().validator_at(f"{where}/properties/{name}").is_valid(value)
+    valid: bool = _field_validator(operation, name).is_valid(value)
     return valid
+
+
+@cache
+def _field_validator(operation: str, name: str) -> Any:
+    where, _ = _body(operation)
+    return contracts().validator_at(f"{where}/properties/{name}")
 
 
 def documented_status(code_of: Callable[[Any], str | None], code_at: str) -> Rule:
