@@ -159,3 +159,13 @@ def own_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _detector_loaded_first() -> None:
+    """The face detector (MediaPipe, numpy) loaded before any test: pytester's in-process
+    runs drop the modules a run imported, and numpy cannot be imported twice in one process,
+    so it must not be a pytester run (whose plugin preloads the detector) that imports it."""
+    from face_contracts import faces
+
+    faces.preload()

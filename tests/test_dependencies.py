@@ -58,9 +58,7 @@ def test_every_imported_module_is_a_declared_dependency() -> None:
 def test_every_declared_dependency_is_imported_or_says_why_not() -> None:
     imported = _imported()
     unused = [
-        name
-        for name in _declared()
-        if not (_modules(name) & imported) and name not in NOT_IMPORTED
+        name for name in _declared() if not (_modules(name) & imported) and name not in NOT_IMPORTED
     ]
     assert unused == []
     assert set(NOT_IMPORTED) <= set(_declared())

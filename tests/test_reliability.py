@@ -14,7 +14,7 @@ def test_bounded_load_has_no_errors_and_exact_quotas() -> None:
         import soak
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
-    figures = soak.run(total=400, connections=32)
+    figures = soak.run(total=400, connections=32, slow=2, large=0)
     assert figures.requests == 400
     assert figures.transport_errors == 0
     assert figures.invalid_answers == 0
