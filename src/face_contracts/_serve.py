@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import msgspec
 import orjson
 
+from face_contracts import faces
 from face_contracts._net import is_loopback_host
 from face_contracts._transport import Server, ServerConfig, Supervisor, open_files_allowance
 from face_contracts.contracts import operations
@@ -194,9 +195,13 @@ def run(options: ServeOptions) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
+    # The model loads before the address is announced: the first picture does not also
+    # wait for it, and a model that cannot load is said here rather than on a request.
+    detector = faces.preload() if options.workers == 1 else faces.detector_status()
     line = (
         f"face-contracts mock listening on {url} ({len(operations())} operations; "
-        f"admin: {url}/__admin/; {options.workers} worker{'s' * (options.workers != 1)})"
+        f"admin: {url}/__admin/; {options.workers} worker{'s' * (options.workers != 1)})\n"
+        f"face-contracts: {detector.line}"
     )
     log_level = "info" if options.access_log else "warning"
     if options.workers == 1:

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, unquote
 import msgspec
 import orjson
 
+from face_contracts import faces
 from face_contracts._net import bearer_token
 from face_contracts.contracts import operations
 from face_contracts.journal import JournalEntry, JournalQuery
@@ -388,10 +389,13 @@ class MockApp:
         """GET /__admin/health: liveness, with what is served."""
         del body, query
 
+        detector = faces.detector_status()
         return 200, {
             "status": "ok",
             "uptime_seconds": round(time.time() - self.started, 3),
             "pid": os.getpid(),
+            # Said here so that a fallback to placed faces is never silent.
+            "face_detector": {"available": detector.available, "detail": detector.line},
             "operations": [
                 {"id": op.id, "method": op.method, "path": op.path} for op in operations()
             ],
@@ -738,6 +742,7 @@ def app_from_environment() -> MockApp:
     if server.state is not None:
         state = open_state(server.state, server.state_prefix)
     mock = FaceMock(config, state=state)
+    faces.preload()  # each worker loads its model before it takes a request
     if settings.get("listen"):
         host, port = settings["listen"]
         mock.own_addresses.add((str(host), int(port)))  # never fetch an image URL from here
