@@ -148,6 +148,13 @@ def report(results: dict[tuple[str, int], Result], args: argparse.Namespace, loa
         "are exact across workers; the in-memory rows with several workers keep one state "
         "per worker."
     )
+    if ROUND_TRIPS:
+        lines.append(
+            "A Redis round trip (PING, median) took "
+            + ", ".join(f"{value:,.0f}" for value in ROUND_TRIPS)
+            + " µs before each round: the cost of the two round trips a call makes varies "
+            "with it (this is a shared virtual machine)."
+        )
     if ENGINE:
         lines.append(
             f"The engine alone (FaceMock.handle in one thread, interleaved rounds): "
@@ -236,6 +243,24 @@ def engine_costs(workload: Workload, url: str) -> dict[str, float]:
 
 
 ENGINE: dict[str, float] = {}
+ROUND_TRIPS: list[float] = []  # µs, median PING round trip, measured before each round
+
+
+def round_trip(port: int) -> float:
+    """The median round trip of a PING to Redis, µs, through a redis-py connection: what
+    each of a call's two round trips costs at least on this machine, now."""
+    from redis.connection import Connection
+
+    connection = Connection(port=port)
+    connection.connect()
+    samples = []
+    for _ in range(500):
+        start = time.perf_counter()
+        connection.send_command("PING")
+        connection.read_response()
+        samples.append(time.perf_counter() - start)
+    connection.disconnect()
+    return sorted(samples)[len(samples) // 2] * 1e6
 
 
 def main() -> None:
@@ -275,7 +300,8 @@ def main() -> None:
             ENGINE.update(engine_costs(workload, url))
             client.flushall()
             for round_number in range(args.rounds):
-                log(f"round {round_number + 1} of {args.rounds}")
+                ROUND_TRIPS.append(round_trip(redis_port))
+                log(f"round {round_number + 1} of {args.rounds}: PING {ROUND_TRIPS[-1]:.0f} µs")
                 for (backend, workers), result in results.items():
                     client.flushall()
                     state = url if backend == "redis" else None
