@@ -32,7 +32,8 @@ from face_contracts import validate
 from face_contracts.contracts import contracts
 from face_contracts.mock import FaceMock
 from face_contracts.mock._engine import body_limit
-from face_contracts.server import MockApp, ServerSettings
+from face_contracts.server import MockApp
+from face_contracts.settings import ServerSettings
 
 CLI = [sys.executable, "-m", "face_contracts"]
 ANALYZE = "/face/analyze"  # Ace Data: a JSON body naming an image URL
@@ -544,13 +545,13 @@ def test_a_drop_fault_on_pytest_httpserver_sends_nothing() -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ("grace = -1", "[server] grace: Expected `float` >= 0.0"),
-        ("header_timeout = nan", "[server] header_timeout: Expected `float` > 0.0"),
-        ("body_timeout = inf", "[server] body_timeout: Expected `float` <= 3600.0"),
-        ("max_connections = 0", "[server] max_connections: Expected `int` >= 1"),
-        ("max_connections = 'many'", "[server] max_connections: Expected `int`, got `str`"),
-        ("engine_threads = 1.5", "[server] engine_threads: Expected `int`, got `float`"),
-        ("colour = 'red'", "[server]: Object contains unknown field `colour`"),
+        ("grace = -1", "[server] grace: -1 is less than the minimum of 0"),
+        ("header_timeout = nan", "[server] header_timeout: nan is not a finite number"),
+        ("body_timeout = inf", "[server] body_timeout: inf is not a finite number"),
+        ("max_connections = 0", "[server] max_connections: 0 is less than the minimum of 1"),
+        ("max_connections = 'many'", "[server] max_connections: 'many' is not of type 'integer'"),
+        ("engine_threads = 1.5", "[server] engine_threads: 1.5 is not of type 'integer'"),
+        ("colour = 'red'", "[server]: unknown key(s) 'colour'; known: body_timeout"),
     ],
 )
 def test_server_settings_are_checked(tmp_path: Path, table: str, message: str) -> None:
@@ -560,7 +561,7 @@ def test_server_settings_are_checked(tmp_path: Path, table: str, message: str) -
     settings.write_text(f"[server]\n{table}\n")
     with pytest.raises(ValueError, match="server") as refused:
         read_settings_file(settings)
-    assert str(refused.value) == f"{settings}: {message}"
+    assert str(refused.value).startswith(f"{settings}: {message}")
 
 
 def test_serve_refuses_a_bad_server_setting_in_one_line(tmp_path: Path) -> None:
@@ -575,5 +576,6 @@ def test_serve_refuses_a_bad_server_setting_in_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr == (
-        f"face-contracts: error: {settings}: [server] request_deadline: Expected `float` > 0.0\n"
+        f"face-contracts: error: {settings}: [server] request_deadline: 0 is less than or equal "
+        "to the minimum of 0\n"
     )

@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-import msgspec
 import orjson
 
 from face_contracts import faces
@@ -21,14 +20,13 @@ from face_contracts._net import is_loopback_host
 from face_contracts._transport import Server, ServerConfig, Supervisor, open_files_allowance
 from face_contracts.contracts import operations
 from face_contracts.mock import FaceMock
-from face_contracts.server import (
-    ENVIRONMENT_CONFIG,
-    MockApp,
+from face_contracts.server import ENVIRONMENT_CONFIG, MockApp, read_settings_file
+from face_contracts.settings import (
     ServerSettings,
-    read_settings_file,
-    server_settings,
+    Settings,
+    parse_server_settings,
+    parse_settings,
 )
-from face_contracts.settings import Settings, parse_settings
 from face_contracts.settings import SettingsError as ConfigError
 from face_contracts.state import StateUnavailableError
 from face_contracts.state_redis import served_state
@@ -127,8 +125,7 @@ def _server_settings(options: ServeOptions, from_file: ServerSettings | None) ->
     settings = from_file or ServerSettings()
     for key, text in options.server.items():
         flag = "--" + key.replace("_", "-")
-        given = server_settings({key: text}, where=flag, strict=False)
-        settings = msgspec.structs.replace(settings, **{key: getattr(given, key)})
+        settings = parse_server_settings({key: text}, base=settings, where=flag)
     return settings
 
 
@@ -151,7 +148,7 @@ def _shared_state(
             file=sys.stderr,
             flush=True,
         )
-    return msgspec.structs.replace(settings, state=url, state_prefix=prefix), state
+    return replace(settings, state=url, state_prefix=prefix), state
 
 
 def run(options: ServeOptions) -> int:
@@ -188,7 +185,7 @@ def run(options: ServeOptions) -> int:
             file=sys.stderr,
             flush=True,
         )
-        settings = msgspec.structs.replace(settings, max_connections=allowed)
+        settings = replace(settings, max_connections=allowed)
 
     sock = _bind(options.host, options.port)
     sock.listen(BACKLOG)
@@ -219,7 +216,7 @@ def run(options: ServeOptions) -> int:
             "config": str(options.config.resolve()) if options.config else None,
             "overrides": overrides,
             "admin_token": options.admin_token,
-            "server": {name: getattr(settings, name) for name in settings.__struct_fields__},
+            "server": settings.to_json(),
             "listen": [host, port],
         }
     ).decode()

@@ -39,7 +39,8 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
-from face_contracts.server import DROP_EXTENSION, ServerSettings
+from face_contracts.server import DROP_EXTENSION
+from face_contracts.settings import ServerSettings
 
 if TYPE_CHECKING:
     import socket

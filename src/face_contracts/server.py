@@ -21,10 +21,9 @@ import time
 import tomllib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, unquote
 
-import msgspec
 import orjson
 
 from face_contracts import faces
@@ -34,7 +33,13 @@ from face_contracts.journal import JournalEntry, JournalQuery
 from face_contracts.mock import FaceMock, HttpRequest, HttpResponse
 from face_contracts.mock._engine import body_limit
 from face_contracts.openapi import openapi_document
-from face_contracts.settings import Settings, SettingsError, parse_settings
+from face_contracts.settings import (
+    ServerSettings,
+    Settings,
+    SettingsError,
+    parse_server_settings,
+    parse_settings,
+)
 from face_contracts.state import StateUnavailableError
 from face_contracts.state_redis import open_state
 
@@ -48,7 +53,7 @@ if TYPE_CHECKING:
     Receive = Callable[[], Awaitable[Message]]
     Send = Callable[[Message], Awaitable[None]]
 
-__all__ = ["ADMIN_PREFIX", "DROP_EXTENSION", "MockApp", "ServerSettings", "app_from_environment"]
+__all__ = ["ADMIN_PREFIX", "DROP_EXTENSION", "MockApp", "app_from_environment"]
 
 ADMIN_PREFIX = "/__admin/"
 ENVIRONMENT_CONFIG = "FACE_CONTRACTS_SERVE_SETTINGS"
@@ -59,62 +64,6 @@ message). ``face-contracts serve`` provides it."""
 
 logger = logging.getLogger("face_contracts.server")
 _T = TypeVar("_T")
-_Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
-
-
-class ServerSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The limits and the lifecycle of ``face-contracts serve``: the ``[server]`` table of a
-    settings file. Every limit is there so that no client, however slow, large or many,
-    can freeze the server, exhaust its memory or file descriptors, or keep it from stopping.
-    """
-
-    max_connections: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1000
-    """Open connections per process. Beyond it the longest-idle connection is closed to make
-    room; when none is idle, the new connection's requests get 503 and it is closed."""
-    max_header_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1 << 20)] = 32 * 1024
-    """Bytes of a request line plus headers; more gets 431."""
-    max_headers: Annotated[int, msgspec.Meta(ge=8, le=10_000)] = 100
-    """Header fields of one request; more gets 431."""
-    header_timeout: _Seconds = 10.0
-    """Seconds from the connection opening (or the request's first byte, on a kept-alive
-    connection) to the end of its headers; then 408 and close (a connection that sent
-    nothing is just closed)."""
-    body_timeout: _Seconds = 30.0
-    """Seconds from the end of the headers to the end of the body; then 408 and close."""
-    keep_alive_timeout: _Seconds = 5.0
-    """Seconds an idle kept-alive connection stays open after an answer."""
-    engine_threads: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
-    """Threads running the engine and the admin handlers, off the event loop."""
-    request_deadline: _Seconds = 30.0
-    """Seconds a request's engine work may take, waiting for a thread included; then the
-    vendor's documented internal error (the work is abandoned, the loop never waits)."""
-    grace: Annotated[float, msgspec.Meta(ge=0, le=300)] = 5.0
-    """Seconds in-flight requests get to finish after SIGTERM or SIGINT; then the server
-    closes what is left and exits 0. A second signal exits at once."""
-    state: str | None = None
-    """Where workers and replicas share credits, rates, slots, counters, face_tokens, the
-    journal and admin changes: ``redis://host:port/db`` (README: Scaling). None or
-    ``memory``: each process keeps its own."""
-    state_prefix: str | None = None
-    """The Redis key prefix; by default derived from the settings, so differently
-    configured mocks on one Redis stay apart."""
-
-
-def server_settings(
-    data: object, *, where: str = "[server]", strict: bool = True
-) -> ServerSettings:
-    """Server settings from plain data (the ``[server]`` table; with ``strict=False`` the
-    command line's strings), checked against the types and ranges above. A
-    :class:`ConfigError` names the key (``where`` and the key, or ``where`` alone when it
-    names an option)."""
-    try:
-        return msgspec.convert(data, ServerSettings, strict=strict)
-    except msgspec.ValidationError as error:
-        message, _, at = str(error).partition(" - at `$.")
-        key = at.rstrip("`")
-        label = where if where.startswith("--") or not key else f"{where} {key}"
-        msg = f"{label}: {message}"
-        raise ConfigError(msg) from None
 
 
 class _BodyTooLarge(Exception):  # noqa: N818 - control flow: stop reading, answer unread
@@ -722,7 +671,7 @@ def read_settings_file(path: str | os.PathLike[str]) -> tuple[Settings, ServerSe
         msg = f"{file}: not valid TOML: {error}"
         raise ConfigError(msg) from None
     try:
-        server = server_settings(data.pop("server", {}))
+        server = parse_server_settings(data.pop("server", {}))
         return parse_settings(data, base_dir=file.resolve().parent), server
     except ConfigError as error:
         msg = f"{file}: {error}"
@@ -737,7 +686,7 @@ def app_from_environment() -> MockApp:
     overrides = settings.get("overrides", {})
     if overrides:
         config = parse_settings(overrides, base=config)
-    server = server_settings(settings.get("server", {}))
+    server = parse_server_settings(settings.get("server", {}))
     state = None
     if server.state is not None:
         state = open_state(server.state, server.state_prefix)

@@ -48,15 +48,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DRIFT_LABELS",
+    "SERVER_SCHEMA",
     "Box",
     "Delay",
     "Fault",
     "ForcedError",
+    "ServerSettings",
     "Settings",
     "SettingsError",
     "StubbedResponse",
     "When",
+    "parse_server_settings",
     "parse_settings",
+    "settings_file_schema",
     "settings_schema",
 ]
 
@@ -379,6 +383,126 @@ _MERGED = frozenset({"credentials", "operation_faces", "images"})
 
 def _faces_json(faces: Faces) -> Any:
     return [list(box) for box in faces] if isinstance(faces, tuple) else faces
+
+
+# --- the server's table -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The limits and the lifecycle of ``face-contracts serve`` (and the proxy): the
+    ``[server]`` table of a settings file, checked by the same schema machinery as the
+    rest. Every limit is there so that no client, however slow, large or many, can freeze
+    the server, exhaust its memory or file descriptors, or keep it from stopping.
+
+    - ``max_connections``: open connections per process; beyond it the longest-idle one is
+      closed to make room, and when none is idle the new connection gets 503 and is closed.
+    - ``max_header_bytes`` (request line plus headers) and ``max_headers`` (fields): more
+      gets 431.
+    - ``header_timeout``: seconds to the end of a request's headers (then 408 and close);
+      ``body_timeout``: seconds from there to the end of its body (408 and close);
+      ``keep_alive_timeout``: seconds an idle kept-alive connection stays open.
+    - ``engine_threads``: threads running the engine and the admin handlers, off the loop;
+      ``request_deadline``: seconds a request's engine work may take (then the vendor's
+      documented internal error).
+    - ``grace``: seconds in-flight requests get after SIGTERM or SIGINT; a second signal
+      exits at once.
+    - ``state`` (``redis://host:port/db``; None or ``memory``: per process) and
+      ``state_prefix`` (default derived from the settings): where workers and replicas share
+      credits, rates, slots, counters, face_tokens, the journal and admin changes.
+    """
+
+    max_connections: int = 1000
+    max_header_bytes: int = 32 * 1024
+    max_headers: int = 100
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
+    engine_threads: int = 8
+    request_deadline: float = 30.0
+    grace: float = 5.0
+    state: str | None = None
+    state_prefix: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data (what a worker process is handed)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _seconds(maximum: float) -> dict[str, Any]:
+    return {"type": "number", "exclusiveMinimum": 0, "maximum": maximum}
+
+
+SERVER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "max_connections": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+        "max_header_bytes": {"type": "integer", "minimum": 1024, "maximum": 1 << 20},
+        "max_headers": {"type": "integer", "minimum": 8, "maximum": 10_000},
+        "header_timeout": _seconds(3600),
+        "body_timeout": _seconds(3600),
+        "keep_alive_timeout": _seconds(3600),
+        "engine_threads": {"type": "integer", "minimum": 1, "maximum": 256},
+        "request_deadline": _seconds(3600),
+        "grace": {"type": "number", "minimum": 0, "maximum": 300},
+        "state": {"anyOf": [{"type": "null"}, {"type": "string", "minLength": 1}]},
+        "state_prefix": {"anyOf": [{"type": "null"}, {"type": "string", "minLength": 1}]},
+    },
+}
+"""The JSON Schema of the ``[server]`` table."""
+
+
+@cache
+def _server_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(SERVER_SCHEMA)
+
+
+def parse_server_settings(
+    data: Mapping[str, Any], *, base: ServerSettings | None = None, where: str = "[server]"
+) -> ServerSettings:
+    """Server settings from plain data (the ``[server]`` table, or command-line values as
+    text, read as the numbers the schema asks for), applied on top of ``base``. Raises
+    :class:`SettingsError` naming ``where`` and the key."""
+    plain = {
+        key: _from_text(SERVER_SCHEMA["properties"].get(key, {}), value)
+        for key, value in data.items()
+    }
+    try:
+        _finite(plain, ())
+    except SettingsError as error:
+        raise SettingsError(f"{where} {error}") from None
+    errors = sorted(_server_validator().iter_errors(plain), key=lambda e: list(map(str, e.path)))
+    if errors:
+        problem = _deepest(errors[0])
+        key = _where(problem.absolute_path)
+        label = where if where.startswith("--") or key == "(settings)" else f"{where} {key}"
+        raise SettingsError(f"{label}: {_explain(problem)}")
+    return replace(base or ServerSettings(), **plain)
+
+
+def _from_text(schema: Mapping[str, Any], value: Any) -> Any:
+    """A command line's text as the number its key takes (left as text if it is none)."""
+    if not isinstance(value, str):
+        return value
+    kind = schema.get("type")
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(value)
+    except ValueError:
+        return value
+    return value
+
+
+def settings_file_schema() -> dict[str, Any]:
+    """The JSON Schema of a whole settings file: the mock's settings and the ``[server]``
+    table (for editors that check TOML against a schema)."""
+    schema = dict(settings_schema())
+    schema["properties"] = {**schema["properties"], "server": SERVER_SCHEMA}
+    schema["$id"] = "urn:face-contracts:settings-file"
+    return schema
 
 
 # --- the schema -----------------------------------------------------------------------------
