@@ -618,14 +618,9 @@ def test_a_drifted_vendor_is_passed_through_named_reported_recorded_and_replayed
         load_recordings(recordings, allow_drift=False)
 
 
-REPLAY_FLAGS = pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's wiring: the serve flags --recordings DIR and --replay-drift (the "
-    "settings keys recordings and replay_drift work already)",
-)
 
 
-@pytest.mark.parametrize("how", ["settings file", pytest.param("flags", marks=REPLAY_FLAGS)])
+@pytest.mark.parametrize("how", ["settings file", "flags"])
 def test_serve_replays_the_drifted_recordings(
     drifted: tuple[DriftedVendor, str], tmp_path: Path, client: httpx.Client, how: str
 ) -> None:

@@ -11,6 +11,7 @@ import os
 import socket
 import sys
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
@@ -32,8 +33,6 @@ from face_contracts.state import StateUnavailableError
 from face_contracts.state_redis import served_state
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from face_contracts.state import State
 
 __all__ = ["ServeOptions", "admin_token", "parse_port", "parse_workers", "run"]
@@ -53,6 +52,8 @@ class ServeOptions:
     config: Path | None = None
     strict_urls: bool | None = None
     faces: int | None = None
+    recordings: Path | None = None
+    replay_drift: bool | None = None
     admin_token: str | None = None
     access_log: bool = False
     server: dict[str, object] = field(default_factory=dict)
@@ -167,11 +168,15 @@ def run(options: ServeOptions) -> int:
         overrides["strict_urls"] = options.strict_urls
     if options.faces is not None:
         overrides["faces"] = options.faces
+    if options.replay_drift is not None:
+        overrides["replay_drift"] = options.replay_drift
+    if options.recordings is not None:
+        overrides["recordings"] = str(options.recordings)  # absolute: workers read it too
     config, from_file = read_settings_file(options.config) if options.config else (None, None)
     try:
         base = config or Settings()
         if overrides:
-            base = parse_settings(overrides, base=base)
+            base = parse_settings(overrides, base=base, base_dir=Path.cwd(), confine=False)
         settings = _server_settings(options, from_file)
     except ConfigError as error:
         raise ValueError(str(error)) from None

@@ -144,6 +144,20 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--faces", type=int, metavar="N", help="every picture has N faces")
     serve.add_argument(
+        "--recordings",
+        type=Path,
+        metavar="DIR",
+        help="answer requests that match a recording (the live suite's or the proxy's --record) "
+        "with the recorded answer (settings key recordings)",
+    )
+    serve.add_argument(
+        "--replay-drift",
+        action="store_true",
+        default=None,
+        help="also replay recordings whose answers break the contract, as the vendor really "
+        "sent them; the journal marks them (settings key replay_drift)",
+    )
+    serve.add_argument(
         "--grace",
         metavar="SECONDS",
         help="on SIGTERM or Ctrl-C, in-flight requests get this long to finish, then the "
@@ -308,6 +322,8 @@ def _serve(args: argparse.Namespace) -> int:
             config=args.config,
             strict_urls=args.strict_urls,
             faces=args.faces,
+            recordings=args.recordings.resolve() if args.recordings else None,
+            replay_drift=args.replay_drift,
             admin_token=admin_token(args.admin_token, args.admin_token_file),
             access_log=args.access_log,
             server={

@@ -685,7 +685,8 @@ def app_from_environment() -> MockApp:
     config = settings_from_file(settings["config"]) if settings.get("config") else Settings()
     overrides = settings.get("overrides", {})
     if overrides:
-        config = parse_settings(overrides, base=config)
+        # Command-line paths (--recordings) come absolute, as the command resolved them.
+        config = parse_settings(overrides, base=config, base_dir=Path.cwd(), confine=False)
     server = parse_server_settings(settings.get("server", {}))
     state = None
     if server.state is not None:
