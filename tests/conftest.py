@@ -18,7 +18,7 @@ FIXTURES = ROOT / "fixtures" / "documents"
 
 def fixture_entries() -> list[tuple[str, dict[str, Any]]]:
     """Every labelled fixture: (operation id, index entry)."""
-    entries = []
+    entries: list[tuple[str, dict[str, Any]]] = []
     for index in sorted(FIXTURES.glob("*/index.json")):
         operation = index.parent.name
         entries.extend((operation, entry) for entry in orjson.loads(index.read_bytes())["fixtures"])

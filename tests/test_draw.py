@@ -92,7 +92,9 @@ def assert_painted(picture: Image.Image, original: Image.Image, marks: Landmarks
             white = [xy for xy in edge if picture.getpixel(xy) == BOX_COLOUR]
             assert len(white) * 2 > len(edge)
     legend = picture.crop((original.width, 0, picture.width, picture.height))
-    panel = {colour: count for count, colour in legend.getcolors(legend.width * legend.height)}
+    counted = legend.getcolors(legend.width * legend.height)
+    assert counted is not None
+    panel = {colour: count for count, colour in counted}
     for name, colour in colours.items():
         assert panel.get(colour, 0) > 25, f"no legend swatch for {name}"
 

@@ -55,7 +55,12 @@ def _detect_request(picture: bytes, **fields: str) -> dict[str, Any]:
 
 def _boxes(body: Any) -> list[tuple[int, int, int, int]]:
     return [
-        tuple(face["face_rectangle"][k] for k in ("left", "top", "width", "height"))  # type: ignore[misc]
+        (
+            face["face_rectangle"]["left"],
+            face["face_rectangle"]["top"],
+            face["face_rectangle"]["width"],
+            face["face_rectangle"]["height"],
+        )
         for face in body["faces"]
     ]
 

@@ -630,7 +630,9 @@ def _upright(points: list[Point], a: Point, b: Point) -> list[Point]:
     ]
 
 
-def _disagreements(example: list[Point], mine: list[Point], gap: float) -> list[tuple[int, ...]]:
+def _disagreements(
+    example: list[Point], mine: list[Point], gap: float
+) -> list[tuple[int, int, int]]:
     """Pairs the example orders (by x or by y) at least gap face widths apart, and the
     template orders the other way (a tie in the template is no disagreement). Template v
     is scaled to the example's square pixels with the nominal aspect."""
@@ -687,7 +689,7 @@ def test_acedata_profile_mouth_and_nose_run_like_seed_003() -> None:
     for name in ("mouth", "nose"):
         seed, mine = _upright(SEED003[name], a, b), [pt(p) for p in found[name]]
         for axis, pick in ((0, min), (0, max), (1, min), (1, max)):
-            seed_index = seed.index(pick(seed, key=lambda p, axis=axis: p[axis]))
+            seed_index = seed.index(pick(seed, key=lambda p: p[axis]))
             extreme = pick(p[axis] for p in mine)
             assert abs(mine[seed_index][axis] - extreme) < 1e-4, (name, axis, seed_index)
     seed = _upright(SEED003["face_profile"], a, b)

@@ -123,12 +123,20 @@ def boxes(operation: str, body: Any) -> list[tuple[int, int, int, int]]:
         ]
     if operation == "ailab.face_key_points":
         return [
-            tuple(int(f["location"][k]) for k in ("left", "top", "width", "height"))
+            (
+                int(f["location"]["left"]),
+                int(f["location"]["top"]),
+                int(f["location"]["width"]),
+                int(f["location"]["height"]),
+            )
             for f in body["result"]["face_list"]
-        ]  # type: ignore[misc]
+        ]
     if operation == "ailab.face_analyzer_advanced":
         values = body["data"]["face_rectangles"]
-        return [tuple(values[i : i + 4]) for i in range(0, len(values), 4)]  # type: ignore[misc]
+        return [
+            (values[i], values[i + 1], values[i + 2], values[i + 3])
+            for i in range(0, len(values), 4)
+        ]
     return []
 
 
@@ -156,7 +164,7 @@ def test_landmarks_sit_in_the_face_in_order() -> None:
 
     def mean_y(group: str) -> float:
         points = [p for p in landmark[group].values() if isinstance(p, dict)]
-        return sum(p["y"] for p in points) / len(points)
+        return float(sum(p["y"] for p in points)) / len(points)
 
     assert mean_y("left_eyebrow") < mean_y("left_eye") < mean_y("nose") < mean_y("mouth")
     left = sum(p["x"] for p in landmark["left_eye"].values() if isinstance(p, dict))

@@ -90,7 +90,7 @@ def test_the_suite_masks_log_records() -> None:
             "httpx", logging.INFO, __file__, 1, "POST %s?api_key=%s", ("/x", "k"), None
         )
         assert record.getMessage() == f"POST /x?api_key={MASK}"
-        settings = config.stash[plugin._STATE].settings
+        settings = config.stash[plugin._STATE].settings  # type: ignore[attr-defined]
         assert (settings.live, settings.call_budget, settings.strict) == (False, 50, False)
     finally:
         plugin.pytest_unconfigure(config)  # type: ignore[arg-type]

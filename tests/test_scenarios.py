@@ -27,6 +27,8 @@ from .conftest import ROOT
 from .test_server import AsgiClient, serving
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from face_contracts.mock import JournalEntry
 
 pytest_plugins = ["pytester"]
@@ -320,20 +322,22 @@ def test_the_journal_is_queried_by_operation_status_time_and_limit(
 def test_unknown_operations_are_refused_everywhere_naming_the_known_ones() -> None:
     mock = FaceMock()
     known = ", ".join(OPERATIONS)
-    for call in (
+    queries: tuple[Callable[[], object], ...] = (
         lambda: mock.calls("facepp.detekt"),
         lambda: mock.calls(operation="facepp.detekt", status=200),
         lambda: mock.assert_called("facepp.detekt"),
-    ):
+    )
+    for call in queries:
         with pytest.raises(UnknownOperationError) as unknown:
             call()
         assert str(unknown.value) == f"unknown operation 'facepp.detekt'; known: {known}"
-    for call in (
+    rules: tuple[Callable[[], object], ...] = (
         lambda: mock.force_error("INTERNAL_ERROR", operation="facepp.detekt"),
         lambda: mock.add_fault(operation="facepp.detekt", delay=0.1),
         lambda: mock.respond("facepp.detekt", {}),
         lambda: mock.respond("facepp.detekt", invalid="missing_key"),
-    ):
+    )
+    for call in rules:
         with pytest.raises(SettingsError) as refused:
             call()
         assert "'facepp.detekt'" in str(refused.value)
@@ -597,11 +601,12 @@ def test_respond_refuses_what_it_cannot_mean() -> None:
 
 
 def _detect_over(http: Any, base: str = "", **fields: str) -> httpx.Response:
-    return http.post(
+    answer: httpx.Response = http.post(
         base + "/facepp/v3/detect",
         data={"api_key": "k", "api_secret": "s", **fields},
         files={"image_file": ("face.jpg", PICTURE, "image/jpeg")},
     )
+    return answer
 
 
 def test_the_admin_api_adds_lists_and_removes_each_rule_by_id() -> None:

@@ -85,9 +85,9 @@ def test_operations_manifest_is_valid_and_complete() -> None:
     for op in contracts().operations.values():
         for kind in KINDS:
             assert op.schema_id(kind) in SCHEMAS
-        for kind, variants in op.variants.items():
+        for varied, variants in op.variants.items():
             for variant in variants:
-                assert op.schema_id(kind, variant) in SCHEMAS
+                assert op.schema_id(varied, variant) in SCHEMAS
 
 
 def test_every_image_operation_has_mock_limits() -> None:

@@ -37,7 +37,7 @@ class AsgiClient:
         import asyncio
 
         async def send() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)  # type: ignore[arg-type]
+            transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
                 return await http.request(method, path, **kwargs)  # type: ignore[arg-type]
 

@@ -62,7 +62,7 @@ def test_a_bad_setting_is_refused_with_the_key_and_what_is_allowed(
         parse_settings(settings)
     assert words in str(refused.value)
     with pytest.raises(SettingsError) as by_method:
-        FaceMock(**settings)
+        FaceMock(**settings)  # type: ignore[arg-type]  # deliberately bad
     assert str(by_method.value) == str(refused.value)
 
 

@@ -140,9 +140,9 @@ class Recording(FaceMock):
         super().__init__()
         self.seen: list[HttpRequest] = []
 
-    def handle(self, request: HttpRequest) -> HttpResponse:
+    def handle(self, request: HttpRequest, *, deadline: float | None = None) -> HttpResponse:
         self.seen.append(request)
-        return super().handle(request)
+        return super().handle(request, deadline=deadline)
 
 
 def test_both_transports_hand_the_engine_the_same_request(server: MockServer) -> None:
@@ -358,11 +358,11 @@ def test_unmocked_hosts_can_get_respx_s_empty_answer() -> None:
 
 def test_loopback_passes_through_unless_mocked_by_name(server: MockServer, mock: FaceMock) -> None:
     in_process = FaceMock()
-    with respx_router(in_process) as router:
+    with respx_router(in_process) as router:  # a FaceMockRouter (respx types it MockRouter)
         assert httpx.post(server.url + DETECT, data={}).status_code == 400
         assert len(mock.journal) == 1
         assert len(in_process.journal) == 0
-        router.add_host("localhost")
+        router.add_host("localhost")  # type: ignore[attr-defined]
         answer = httpx.post(f"http://localhost:1{DETECT}", data={})
     assert answer.status_code == 400
     assert len(in_process.journal) == 1
@@ -383,7 +383,7 @@ def test_requests_the_engine_sends_while_answering_an_async_client_are_sync() ->
             )
 
     with respx_router(mock) as router:
-        router.add_host("localhost")
+        router.add_host("localhost")  # type: ignore[attr-defined]
         answer = asyncio.run(analyse())
     assert answer.status_code == 500  # the picture URL answered 404: the vendor's fetch failure
     assert [(entry.method, entry.path) for entry in mock.journal] == [
@@ -408,7 +408,7 @@ def test_a_user_s_pytest_httpserver_can_serve_the_mock() -> None:
 
 
 class Broken(FaceMock):
-    def handle(self, request: HttpRequest) -> HttpResponse:
+    def handle(self, request: HttpRequest, *, deadline: float | None = None) -> HttpResponse:
         msg = "engine bug"
         raise RuntimeError(msg)
 

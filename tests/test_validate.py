@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -112,7 +114,7 @@ def test_status_rule_runs_only_with_a_status() -> None:
 
 # --- one judge: the compiled JSON Schema validator --------------------------------------------
 
-ACE_ERROR = {
+ACE_ERROR: dict[str, Any] = {
     "success": False,
     "error": {"code": "api_error", "message": "Face detection failed."},
     "trace_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
