@@ -17,7 +17,9 @@ The journal keeps the same bounds as :class:`face_contracts.journal.Journal`: at
 entry first once they exceed ``journal_bytes``, metadata kept. Payloads are stored as raw
 bytes, not base64, and an uploaded file once per content (by its SHA-256, counted by the
 entries holding it): a suite sends the same few pictures again and again, and each process
-sends a picture's bytes to Redis only the first time.
+sends a picture's bytes to Redis only the first time. An answer is stored as the bytes
+between the prefix and suffix it shares with a reference answer of its operation (stored
+once the same way): answers differ call to call only in their ids and timings.
 
 A call's face_tokens are written in the same round trip as its journal entry, which the
 engine writes before the answer leaves: a client can never hold a face_token that another
