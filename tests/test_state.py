@@ -390,7 +390,10 @@ def test_slots_of_a_dead_process_expire_and_live_ones_are_renewed(
         assert taken is not None  # the dead process's slot expired
         while client.zscore(slots, member) == first_lease and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert client.zscore(slots, member) > first_lease  # the live one was renewed
+        renewed = client.zscore(slots, member)
+        assert renewed is not None
+        assert first_lease is not None
+        assert renewed > first_lease  # the live one was renewed
         assert other.acquire_slot("key", 2) is None
         alive.release_slot(handle)
         alive.release_slot(handle)  # a second release is ignored
