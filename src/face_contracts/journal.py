@@ -27,13 +27,14 @@ __all__ = ["FileRecord", "Journal", "JournalEntry", "JournalQuery"]
 
 @dataclass(frozen=True, slots=True)
 class FileRecord:
-    """One uploaded file: always its size and digest; its bytes while the budget allows."""
+    """One uploaded file: always its size and digest; its bytes while the budget allows
+    (a view into the request body as received: kept, not copied)."""
 
     filename: str | None
     content_type: str | None
     size: int
     sha256: str
-    data: bytes | None = None
+    data: bytes | memoryview | None = None
 
     def to_json(self, *, with_data: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -86,7 +87,7 @@ class JournalEntry:
     @property
     def payload_bytes(self) -> int:
         """The bytes this entry holds beyond its metadata (file bytes, answer body)."""
-        files = sum(len(f.data) for f in self.files.values() if f.data is not None)
+        files = sum(f.size for f in self.files.values() if f.data is not None)
         return files + (len(self.body) if self.body is not None else 0)
 
     def without_payload(self) -> JournalEntry:

@@ -674,7 +674,7 @@ class RedisState:
         tokens = self._local.tokens or []
         self._local.tokens = None
         self._local.ticket = None
-        files = {f.sha256: f.data for f in entry.files.values() if f.data is not None}
+        files = {f.sha256: bytes(f.data) for f in entry.files.values() if f.data is not None}
         body, delta = self._delta(entry, files)
         meta = _encoded_entry(entry, delta)
         size = entry.payload_bytes

@@ -101,18 +101,24 @@ class RandomChooser:
 class HashChooser:
     """Values drawn from BLAKE2 of a seed and a counter: the same seed gives the same
     values, and a call that needs a few (its ids) does not pay for seeding a Mersenne
-    Twister."""
+    Twister. One digest gives 512 bits, drawn from until they run out."""
 
     def __init__(self, seed: str) -> None:
         self._seed = seed.encode()
         self._counter = 0
+        self._pool = 0
+        self._pool_bits = 0
 
     def _bits(self, bits: int) -> int:
-        self._counter += 1
-        digest = hashlib.blake2b(
-            self._seed + self._counter.to_bytes(8, "little"), digest_size=(bits + 7) // 8
-        ).digest()
-        return int.from_bytes(digest, "little") & ((1 << bits) - 1)
+        while self._pool_bits < bits:
+            self._counter += 1
+            digest = hashlib.blake2b(self._seed + self._counter.to_bytes(8, "little")).digest()
+            self._pool |= int.from_bytes(digest, "little") << self._pool_bits
+            self._pool_bits += 512
+        value = self._pool & ((1 << bits) - 1)
+        self._pool >>= bits
+        self._pool_bits -= bits
+        return value
 
     def integer(self, low: int, high: int) -> int:
         span = high - low + 1

@@ -574,8 +574,8 @@ class Engine:
             except BodyError:
                 parsed_files = {}
             for name, part in parsed_files.items():
-                data = bytes(part.data)
-                digest = call.digests.get(id(part.data)) or hashlib.sha256(data).hexdigest()
+                data = part.data
+                digest = call.digests.get(id(data)) or hashlib.sha256(data).hexdigest()
                 parts[name] = FileRecord(
                     redactor.text(part.filename) if part.filename is not None else None,
                     part.content_type,
