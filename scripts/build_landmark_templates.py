@@ -11,9 +11,10 @@ The model is written in face units: x from the widest left point of the head out
 to the widest right point (1), y from the top of the forehead/hairline (0) to the chin
 (1), frontal, no roll. It is mapped into the box with a margin (``MARGIN``), so every point
 lies inside it. Proportions come from vendor examples with real coordinates: the Face++
-dense response in public client code (GitHub index id 11326043551), the AILabTools docs
-example (ailabtools-docs ``docs/ai-portrait/analysis/face-key-points/api.mdx`` @0b2eef3),
-seed 003 (Ace Data) and the Face++ Detect samples (index ids 28173282114, 24249514427).
+dense answer of [facepp-answer-vue-demo], the landmark example of [ailab-face-key-points-doc]
+(read at ``0b2eef3``), the result example of [acedata-face-analyze] and the Face++ Detect
+answers of [facepp-answer-hinata013] (83 points) and [facepp-answer-vue-upload] (106 points).
+The ids in square brackets are the sources of ``docs/sources.md``.
 
 Run ``python scripts/build_landmark_templates.py`` to write the files; ``build()`` returns
 them without writing (the tests compare it with the committed files).
@@ -383,7 +384,7 @@ DENSE_ANCHORS: dict[str, Point] = {
     "chin": (0.5, 1.0),
 }
 ANCHORS_NOTE = (
-    "anchors: which template points a detected face's measured points are (ANCHORS and "
+    "own: anchors: which template points a detected face's measured points are (ANCHORS and "
     "DENSE_ANCHORS in scripts/build_landmark_templates.py): each set names the groups it "
     "places and, per anchor, the 'group/key' (or 'group/index') points whose mean is that "
     "anchor; a face found by the detector is placed by the map from these points to the "
@@ -455,9 +456,10 @@ COORDINATES = (
 MODEL_SOURCE = (
     "scripts/build_landmark_templates.py: one parametric frontal face for every vendor; "
     "box = hairline/forehead to chin, head outline to head outline, margin 0.03; "
-    "proportions from the Face++ dense response in public client code (GitHub index id "
-    "11326043551), the AILabTools docs example (ailabtools-docs docs/ai-portrait/analysis/"
-    "face-key-points/api.mdx @0b2eef3), seed 003 and the Face++ Detect samples"
+    "proportions from vendor examples with real coordinates: the Face++ dense answer of "
+    "[facepp-answer-vue-demo], the landmark example of [ailab-face-key-points-doc] (read at "
+    "0b2eef3), the result example of [acedata-face-analyze] and the Face++ Detect answers "
+    "of [facepp-answer-hinata013] and [facepp-answer-vue-upload]"
 )
 
 
@@ -535,29 +537,30 @@ def facepp_thousandlandmark() -> dict[str, Any]:
     return {
         "operation": "facepp.thousandlandmark",
         "x-sources": [
-            "seed 004_89e9d2740550098f.txt §landmark 中包含的元素说明 (order and direction of "
-            "every sequence), §成功请求返回值示例 (left_eyebrow on the image left)",
-            "research/vendors.md §5 (groups, eyelid groups from F1, pupil radius a bare "
-            "number); F1 English doc: <side>_eye_eyelid_0 at the outside canthus, clockwise",
-            "Face++ dense response in public client code (GitHub index id 11326043551): "
-            "contour ends y 263-268 and hairline ends y 292-297 (they overlap), pupil radius "
-            "13 px for a 288 px wide head, eyelid contour slightly larger than the eye",
+            "[facepp-dense-cn] §landmark 中包含的元素说明 (order and direction of every "
+            "sequence), §成功请求返回值示例 (left_eyebrow on the image left)",
+            "[facepp-dense-en] (the eyelid groups: <side>_eye_eyelid_0 at the outside "
+            "canthus, clockwise); [facepp-client-faceppswift-dense] (every group; pupil radius "
+            "a bare number)",
+            "the Face++ dense answer of [facepp-answer-vue-demo]: contour ends y 263-268 and "
+            "hairline ends y 292-297 (they overlap), pupil radius 13 px for a 288 px wide "
+            "head, eyelid contour slightly larger than the eye",
             MODEL_SOURCE,
         ],
         "coordinates": COORDINATES,
         "convention": (
-            "left_*/right_* are image sides: left_* lies on the image left (seed 004 success "
-            "example: left_eyebrow x 211-232, right_eyebrow x 358-362, face_rectangle left 161 "
-            "width 216). face_hairline_0..144 from near the image-right ear over the top to "
-            "the image-left ear (counter-clockwise on screen); face_contour_right_0 and "
+            "left_*/right_* are image sides: left_* lies on the image left ([facepp-dense-cn] "
+            "success example: left_eyebrow x 211-232, right_eyebrow x 358-362, face_rectangle "
+            "left 161 width 216). face_hairline_0..144 from near the image-right ear over the top "
+            "to the image-left ear (counter-clockwise on screen); face_contour_right_0 and "
             "face_contour_left_0 at the chin centre, each running up to its ear; "
             "<side>_eyebrow_0, <side>_eye_0 and <side>_eye_eyelid_0 at the outer end, left_* "
             "clockwise and right_* counter-clockwise on screen (upper edge first); "
-            "nose_left/right_0..62 from the upper end beside the bridge round the wing to "
-            "the nose bottom centre; nose_midline_0..59 from between the brows down to the "
-            "philtrum; upper_lip_0..31 upper edge left to right, 32..63 its lower edge right "
-            "to left; lower_lip_0..31 lower edge left to right, 32..63 its upper edge right "
-            "to left; *_pupil_radius is a bare number in box widths"
+            "nose_left/right_0..62 from the upper end beside the bridge round the wing to the "
+            "nose bottom centre; nose_midline_0..59 from between the brows down to the philtrum; "
+            "upper_lip_0..31 upper edge left to right, 32..63 its lower edge right to left; "
+            "lower_lip_0..31 lower edge left to right, 32..63 its upper edge right to left; "
+            "*_pupil_radius is a bare number in box widths"
         ),
         "groups": groups,
     }
@@ -572,12 +575,12 @@ def acedata_face_analyze() -> dict[str, Any]:
     counts = {
         group: face_shape["properties"][group]["minItems"] for group in face_shape["required"]
     }
-    # The orders of seed 003's example, confirmed on a frontal Tencent-style answer in
-    # public client code (index id 11326043551): eyes and brows start at the outer end and
-    # run along the lower edge first; face_profile runs from the image-left ear level round
-    # the chin to the image right; the mouth is corner, lower outer edge, corner, upper outer
-    # edge, then the inner edges; the nose is tip, bridge top, down the image-left side,
-    # along the base, up the image-right side.
+    # The orders of the [acedata-face-analyze] example, confirmed on the frontal
+    # Tencent-style face_shape answer of [facepp-answer-vue-demo]: eyes and brows start at
+    # the outer end and run along the lower edge first; face_profile runs from the image-left
+    # ear level round the chin to the image right; the mouth is corner, lower outer edge,
+    # corner, upper outer edge, then the inner edges; the nose is tip, bridge top, down the
+    # image-left side, along the base, up the image-right side.
 
     def eye(count: int) -> Points:
         return eye_ring(count, upper_first=False)
@@ -629,26 +632,27 @@ def acedata_face_analyze() -> dict[str, Any]:
     return {
         "operation": "acedata.face_analyze",
         "x-sources": [
-            "seed 003_6ef8855a64a919d8.txt §Basic Usage result example (coordinates: order "
-            "and direction of every group, left_* on the image left)",
-            "schemas/acedata/face_analyze.response.json (groups and counts, minItems)",
-            "research/vendors.md §4 (Tencent IAI AnalyzeFace upstream, 90 points)",
-            "frontal Tencent-style face_shape answer in public client code (GitHub index id "
-            "11326043551), the same orders without the roll of seed 003",
+            "[acedata-face-analyze] §Basic Usage result example (coordinates: order and "
+            "direction of every group, left_* on the image left)",
+            "the groups and counts of schemas/acedata/face_analyze.response.json (minItems; "
+            "from [acedata-face-analyze] §Basic Usage)",
+            "[tencent-iai-sdk] (FaceShape of AnalyzeFace, the inferred upstream: 90 points)",
+            "the frontal Tencent-style face_shape answer of [facepp-answer-vue-demo]: the same "
+            "orders without the roll of the [acedata-face-analyze] example",
             MODEL_SOURCE,
         ],
         "coordinates": COORDINATES,
         "convention": (
-            "left_*/right_* are image sides: left_* lies on the image left (seed 003: "
-            "left_pupil x 310 < right_pupil x 357, left_eye x 298-314 < right_eye x 342-363). "
-            "Orders as in seed 003: face_profile from the image-left side at eye level round "
-            "the chin (index 10) to the image right; each eye and eyebrow starts at its outer "
-            "end and runs along its lower edge to the inner end, then back along the upper "
-            "edge (left_* counter-clockwise, right_* clockwise on screen); mouth: image-left "
-            "corner, lower outer edge, image-right corner, upper outer edge back, then the "
-            "upper edge of the lower lip left to right and the lower edge of the upper lip "
-            "right to left; nose: tip, top of the bridge, down the image-left side to the "
-            "wing, along the base, up the image-right side"
+            "left_*/right_* are image sides: left_* lies on the image left "
+            "([acedata-face-analyze] example: left_pupil x 310 < right_pupil x 357, left_eye x "
+            "298-314 < right_eye x 342-363). Orders as in that example: face_profile from the "
+            "image-left side at eye level round the chin (index 10) to the image right; each eye "
+            "and eyebrow starts at its outer end and runs along its lower edge to the inner end, "
+            "then back along the upper edge (left_* counter-clockwise, right_* clockwise on "
+            "screen); mouth: image-left corner, lower outer edge, image-right corner, upper outer "
+            "edge back, then the upper edge of the lower lip left to right and the lower edge of "
+            "the upper lip right to left; nose: tip, top of the bridge, down the image-left side "
+            "to the wing, along the base, up the image-right side"
         ),
         "groups": {group: boxed(points) for group, points in shapes.items()},
     }
@@ -665,7 +669,7 @@ def ailab_points() -> dict[str, Point]:
     subject's sides: *right* is on the image left. Numbered points run from the image left
     to the image right (eyelids, lips, brows), from the ear down to the chin (cheeks), from
     the centre outwards (forehead) and from the top down (nose). iris_left_* circles the
-    image-left eye: the naming clash the docs example shows (research §2, D-AIL-06).
+    image-left eye: the naming clash the docs example shows ([ailab-feature-points], D-AIL-06).
     """
     names: dict[str, Point] = {}
     for organ, center in (("right", EYE_CENTER), ("left", mirror(EYE_CENTER))):
@@ -750,32 +754,32 @@ def ailab_face_key_points() -> dict[str, Any]:
     return {
         "operation": "ailab.face_key_points",
         "x-sources": [
-            "seed 000_8ebf8ac2e189a496.txt (landmark4 example: (148.37,100.59), (234.82,90.52), "
+            "[ailab-face-key-points] (landmark4 example: (148.37,100.59), (234.82,90.52), "
             "(199.34,135.81), (203.17,179.29) = image-left eye, image-right eye, nose tip, "
             "mouth centre)",
-            "schemas/ailab/face_key_points.response.json ($defs landmark72 x-point-names, "
-            "landmark150/landmark201 required: names and order)",
-            "research/vendors.md §2 (names; landmark72 = the first 72 landmark201 names; side "
+            "the names and order of schemas/ailab/face_key_points.response.json ($defs "
+            "landmark72 x-point-names, landmark150/landmark201 required; from "
+            "[ailab-feature-points])",
+            "[ailab-feature-points] (names; landmark72 = the first 72 landmark201 names; side "
             "naming clash eye_right_* vs iris_left_*; forehead y may be negative)",
-            "ailabtools-docs docs/ai-portrait/analysis/face-key-points/api.mdx @0b2eef3 "
-            "landmark72/150/201 example (where each named point lies; landmark4 points equal "
-            "landmark72 points 21, 38, 57)",
+            "[ailab-face-key-points-doc] landmark72/150/201 example, read at 0b2eef3 (where "
+            "each named point lies; landmark4 points equal landmark72 points 21, 38, 57)",
             MODEL_SOURCE,
         ],
         "coordinates": COORDINATES,
         "convention": (
             "Baidu upstream names sides from the subject's view: eye_right_*, eyebrow_right_*, "
             "cheek_right_*, forehead_right_*, nose_right_contour_*, mouth_corner_right_* and "
-            "every *_corner_right / eyeball_right lie on the IMAGE LEFT, but iris_left_* "
-            "circles that same image-left eye and iris_right_* the image-right one (research "
-            "§2 'side naming clash'; docs example: eye_right_eyeball_center (149.0, 100.9), "
-            "iris_left_1 (149.4, 100.1)). iris_*_1 is the iris centre, iris_*_2..20 the "
-            "circle from its top, counter-clockwise on screen. Numbered eyelid, lip and brow "
-            "points run from the image left to the image right; cheek_right_1..11 from the "
-            "image-left ear down to the chin, chin_1..3 left to right, cheek_left_11..1 up "
-            "the image right; forehead_*_1..5 from the centre outwards; nose_bridge_1..3 and "
-            "nose_*_contour_1..7 top down. landmark4: image-left eye, image-right eye, nose "
-            "tip, mouth centre (seed 000)"
+            "every *_corner_right / eyeball_right lie on the IMAGE LEFT, but iris_left_* circles "
+            "that same image-left eye and iris_right_* the image-right one "
+            "([ailab-feature-points] 'side naming clash'; docs example: eye_right_eyeball_center "
+            "(149.0, 100.9), iris_left_1 (149.4, 100.1)). iris_*_1 is the iris centre, "
+            "iris_*_2..20 the circle from its top, counter-clockwise on screen. Numbered eyelid, "
+            "lip and brow points run from the image left to the image right; cheek_right_1..11 "
+            "from the image-left ear down to the chin, chin_1..3 left to right, cheek_left_11..1 "
+            "up the image right; forehead_*_1..5 from the centre outwards; nose_bridge_1..3 and "
+            "nose_*_contour_1..7 top down. landmark4: image-left eye, image-right eye, nose tip, "
+            "mouth centre ([ailab-face-key-points])"
         ),
         "groups": {
             "landmark4": boxed(landmark4),
@@ -789,7 +793,8 @@ def ailab_face_key_points() -> dict[str, Any]:
 # --- AILabTools face analyzer advanced ----------------------------------------------------
 
 # Alibaba facebody DetectFace: 105 points = eyebrows 24, eyes 32, nose 6, mouth 34, outer
-# contour 9 (research §3). The order inside each part is not documented; ours below.
+# contour 9 ([ailab-analyzer-advanced-2], [alibaba-recognizeface]). The order inside each
+# part is not documented; ours below.
 ADVANCED_PARTS = (("eyebrows", 24), ("eyes", 32), ("nose", 6), ("mouth", 34), ("contour", 9))
 
 
@@ -828,10 +833,11 @@ def ailab_face_analyzer_advanced() -> dict[str, Any]:
     return {
         "operation": "ailab.face_analyzer_advanced",
         "x-sources": [
-            "seed 002_fbcad0c730c1206a.txt and research/vendors.md §3 (landmark_count 105: "
-            "eyebrows 24, eyes 32, nose 6, mouth 34, outer contour 9, Alibaba 眉毛24,眼睛32,"
-            "鼻子6,嘴巴34,外轮廓9; pupils [l.x, l.y, l.r, r.x, r.y, r.r])",
-            "schemas/ailab/face_analyzer_advanced.response.json (landmark_count const)",
+            "[ailab-analyzer-advanced-2] and its upstream [alibaba-recognizeface] "
+            "(landmark_count 105: eyebrows 24, eyes 32, nose 6, mouth 34, outer contour 9, "
+            "Alibaba 眉毛24,眼睛32,鼻子6,嘴巴34,外轮廓9; pupils [l.x, l.y, l.r, r.x, r.y, r.r])",
+            "the count of schemas/ailab/face_analyzer_advanced.response.json (landmark_count "
+            "const; from [ailab-analyzer-advanced-2])",
             MODEL_SOURCE,
         ],
         "coordinates": COORDINATES,
@@ -865,7 +871,7 @@ def ailab_face_analyzer_advanced() -> dict[str, Any]:
 def detect_points(set_id: str) -> dict[str, Point]:
     """Every name of one Detect landmark set. Sides are image sides; where a name's place
     differs between the sets (contours, mouth contour numbers, brow corners), the real
-    samples decide (83: index id 28173282114; 106: index id 24249514427)."""
+    answers decide (83: [facepp-answer-hinata013]; 106: [facepp-answer-vue-upload])."""
     names: dict[str, Point] = {}
     side_count = 9 if set_id == "1" else 16
     jaw = OUTLINE.jaw(EAR_V, 2 * side_count + 1)
@@ -957,24 +963,24 @@ def facepp_detect() -> dict[str, Any] | None:
     return {
         "operation": "facepp.detect",
         "x-sources": [
-            "mocks/facepp/detect.json landmarks (the 83-point set for return_landmark=1 and "
-            "the 106-point set for 2, keyed like it) and schemas/facepp/detect.response.json",
-            "real Detect answers in public client code: 83 points (GitHub index id "
-            "28173282114), 106 points (index id 24249514427): where each name lies",
-            "Face++ Detect doc 'Landmark Objects': left and right are the image's, not the "
-            "subject's",
+            "the name lists of mocks/facepp/detect.json landmarks (the 83-point set for "
+            "return_landmark=1 and the 106-point set for 2, keyed like it) and "
+            "schemas/facepp/detect.response.json (from [facepp-client-faceppswift-detect])",
+            "real Detect answers: 83 points [facepp-answer-hinata013], 106 points "
+            "[facepp-answer-vue-upload]: where each name lies",
+            "[facepp-landmark-83]: left and right are the image's, not the subject's",
             MODEL_SOURCE,
         ],
         "coordinates": COORDINATES,
         "convention": (
-            "Groups are the return_landmark values of mocks/facepp/detect.json ('1': 83 "
-            "points, '2': 106 points). left_*/right_* and *_left_*/*_right_* are image sides "
-            "(Face++ Detect doc 'Landmark Objects'; 83-point sample: left_eye_center x 613 < "
-            "right_eye_center x 742). contour_left1/contour_right1 at eye level, numbers "
-            "growing towards contour_chin; quarters and middles at 1/4, 1/2, 3/4 of the "
-            "feature's width from its image-left end; a name shared by both sets may sit "
-            "elsewhere in each (the samples: e.g. mouth_upper_lip_left_contour3 is on the "
-            "inner edge in the 83 set, on the outer edge in the 106 set)"
+            "Groups are the return_landmark values of mocks/facepp/detect.json ('1': 83 points, "
+            "'2': 106 points). left_*/right_* and *_left_*/*_right_* are image sides "
+            "([facepp-landmark-83]; the 83-point answer of [facepp-answer-hinata013]: "
+            "left_eye_center x 613 < right_eye_center x 742). contour_left1/contour_right1 at eye "
+            "level, numbers growing towards contour_chin; quarters and middles at 1/4, 1/2, 3/4 of "
+            "the feature's width from its image-left end; a name shared by both sets may sit "
+            "elsewhere in each (the answers: e.g. mouth_upper_lip_left_contour3 is on the inner "
+            "edge in the 83 set, on the outer edge in the 106 set)"
         ),
         "groups": groups,
     }

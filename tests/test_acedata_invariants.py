@@ -85,8 +85,8 @@ def _error(code: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("code", "status", "broken"),
     [
-        ("token_mismatched", 400, False),  # seed 003 and E2
-        ("token_mismatched", 401, False),  # E3
+        ("token_mismatched", 400, False),  # [acedata-face-analyze], [acedata-openapi]
+        ("token_mismatched", 401, False),  # [acedata-responses]
         ("token_mismatched", 403, True),
         ("no_token", 400, False),
         ("no_token", 401, True),

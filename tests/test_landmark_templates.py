@@ -178,7 +178,7 @@ def test_ailab_key_points_names_and_counts_equal_the_schema() -> None:
 
 def test_ailab_key_points_subsets_are_the_same_points() -> None:
     """landmark72 is the first 72 landmark201 names in order, landmark150 the first 150
-    (research §2); one face, so the same name sits at the same place in every set."""
+    ([ailab-feature-points]); one face, so the same name sits at the same place in every set."""
     defs = _load(SCHEMAS / "ailab" / "face_key_points.response.json")["$defs"]
     found = groups("ailab.face_key_points")
     names72 = defs["landmark72"].get("x-point-names") or defs["landmark201"]["required"][:72]
@@ -478,8 +478,8 @@ def test_contours_have_no_jumps(operation: str, points: list[Point], closed: boo
 
 # --- Face++: documented orders and sides --------------------------------------------------------
 
-SEED004_BOX = (161, 164, 216, 217)  # face_rectangle left, top, width, height
-SEED004 = {  # seed 004 success example: every coordinate it shows
+DENSE_CN_BOX = (161, 164, 216, 217)  # face_rectangle left, top, width, height
+DENSE_CN_EXAMPLE = {  # [facepp-dense-cn] §成功请求返回值示例: every coordinate it shows
     "left_eyebrow_16": (225, 159),
     "left_eyebrow_17": (227, 159),
     "left_eyebrow_18": (229, 159),
@@ -502,11 +502,12 @@ def _facepp(group: str, key: str) -> Point:
     return pt(groups("facepp.thousandlandmark")[group][key])
 
 
-def test_facepp_left_is_the_image_left_as_in_seed_004() -> None:
-    left, _, width, _ = SEED004_BOX
-    seed_left = [(x - left) / width for k, (x, _) in SEED004.items() if k.startswith("left")]
-    seed_right = [(x - left) / width for k, (x, _) in SEED004.items() if k.startswith("right")]
-    assert max(seed_left) < 0.5 < min(seed_right)
+def test_facepp_left_is_the_image_left_as_in_the_dense_cn_example() -> None:
+    left, _, width, _ = DENSE_CN_BOX
+    example = DENSE_CN_EXAMPLE.items()
+    example_left = [(x - left) / width for k, (x, _) in example if k.startswith("left")]
+    example_right = [(x - left) / width for k, (x, _) in example if k.startswith("right")]
+    assert max(example_left) < 0.5 < min(example_right)
     found = groups("facepp.thousandlandmark")
     for side, expected in (("left", -1), ("right", 1)):
         for group in (f"{side}_eyebrow", f"{side}_eye", f"{side}_eye_eyelid"):
@@ -516,28 +517,29 @@ def test_facepp_left_is_the_image_left_as_in_seed_004() -> None:
     assert mean_u(run(found["face"], "face_contour_left_", 63, 1)) < 0.5
 
 
-def test_facepp_eyebrow_points_order_like_seed_004() -> None:
-    """Every pair of seed points 2 px or more apart keeps its order, horizontally and
-    vertically (the seed's brows: upper edge 16-19 left to right, lower edge 50-57 right
+def test_facepp_eyebrow_points_order_like_the_dense_cn_example() -> None:
+    """Every pair of the example's points 2 px or more apart keeps its order, horizontally
+    and vertically (the example's brows: upper edge 16-19 left to right, lower edge 50-57 right
     to left, right_eyebrow_62/63 returning to the right end)."""
-    keys = list(SEED004)
+    keys = list(DENSE_CN_EXAMPLE)
     for a, b in itertools.combinations(keys, 2):
         if a.split("_")[0] != b.split("_")[0]:
             continue
         group = a.rsplit("_", 1)[0]
         mine_a, mine_b = _facepp(group, a), _facepp(group, b)
         for axis in (0, 1):
-            seed = SEED004[a][axis] - SEED004[b][axis]
-            if abs(seed) >= 2:
-                assert (mine_a[axis] - mine_b[axis]) * seed > 0, (a, b, axis)
+            example = DENSE_CN_EXAMPLE[a][axis] - DENSE_CN_EXAMPLE[b][axis]
+            if abs(example) >= 2:
+                assert (mine_a[axis] - mine_b[axis]) * example > 0, (a, b, axis)
 
 
 @pytest.mark.parametrize(("side", "clockwise"), [("left", True), ("right", False)])
 def test_facepp_brows_eyes_and_eyelids_start_outside_and_turn_as_documented(
     side: str, clockwise: bool
 ) -> None:
-    """seed 004: left_eyebrow_0 / left_eye_0 at the left end, clockwise; right_* at the
-    right end, counter-clockwise; F1: eyelids from the outside canthus, clockwise."""
+    """[facepp-dense-cn]: left_eyebrow_0 / left_eye_0 at the left end, clockwise; right_* at
+    the right end, counter-clockwise; [facepp-dense-en]: eyelids from the outside canthus,
+    clockwise."""
     found = groups("facepp.thousandlandmark")
     for group, count in (
         (f"{side}_eyebrow", 64),
@@ -596,9 +598,9 @@ def test_facepp_pupils_sit_inside_their_eyes(side: str) -> None:
     assert inside(pt(eye[f"{side}_eye_pupil_center"]), outline)
 
 
-# --- Ace Data: seed 003 -------------------------------------------------------------------------
+# --- Ace Data: the result example of [acedata-face-analyze] ------------------------------------
 
-SEED003: dict[str, list[Point]] = {  # seed 003 §Basic Usage result example, every point
+ACEDATA_EXAMPLE: dict[str, list[Point]] = {  # §Basic Usage result example, every point
     "face_profile": _points(
         "294,207 289,216 286,226 284,236 283,246 283,256 284,266 286,276 289,285 294,294 301,301 "
         "314,306 327,307 340,306 353,302 365,296 374,287 382,276 387,264 392,251 396,238"
@@ -649,22 +651,22 @@ def _disagreements(
     return found
 
 
-def test_acedata_layout_orders_like_seed_003() -> None:
-    """All 90 points against seed 003: every pair the seed sets 10% of the face width or
-    more apart, across or down the face (turned upright on the pupils; the seed face is
+def test_acedata_layout_orders_like_the_acedata_example() -> None:
+    """All 90 points against the example: every pair it sets 10% of the face width or
+    more apart, across or down the face (turned upright on the pupils; the example face is
     rolled about 17 degrees and turned), keeps its order in the template."""
     found = groups("acedata.face_analyze")
-    names = list(SEED003)
-    example = [p for name in names for p in SEED003[name]]
-    example = _upright(example, SEED003["left_pupil"][0], SEED003["right_pupil"][0])
+    names = list(ACEDATA_EXAMPLE)
+    example = [p for name in names for p in ACEDATA_EXAMPLE[name]]
+    example = _upright(example, ACEDATA_EXAMPLE["left_pupil"][0], ACEDATA_EXAMPLE["right_pupil"][0])
     mine = [pt(p) for name in names for p in found[name]]
     assert len(mine) == len(example) == 90
     assert _disagreements(example, mine, 0.10) == []
 
 
-def test_acedata_left_is_the_image_left_as_in_seed_003() -> None:
+def test_acedata_left_is_the_image_left_as_in_the_acedata_example() -> None:
     found = groups("acedata.face_analyze")
-    assert SEED003["left_pupil"][0][0] < SEED003["right_pupil"][0][0]
+    assert ACEDATA_EXAMPLE["left_pupil"][0][0] < ACEDATA_EXAMPLE["right_pupil"][0][0]
     assert pt(found["left_pupil"][0])[0] < 0.5 < pt(found["right_pupil"][0])[0]
     for group in ("eye", "eye_brow"):
         assert mean_u([pt(p) for p in found[f"left_{group}"]]) < 0.5
@@ -672,32 +674,32 @@ def test_acedata_left_is_the_image_left_as_in_seed_003() -> None:
 
 
 @pytest.mark.parametrize("group", ["left_eye", "right_eye", "left_eye_brow", "right_eye_brow"])
-def test_acedata_eyes_and_brows_turn_like_seed_003(group: str) -> None:
+def test_acedata_eyes_and_brows_turn_like_the_acedata_example(group: str) -> None:
     mine = [pt(p) for p in groups("acedata.face_analyze")[group]]
-    seed = SEED003[group]
-    assert (signed_area(mine) > 0) == (signed_area(seed) > 0)
+    example = ACEDATA_EXAMPLE[group]
+    assert (signed_area(mine) > 0) == (signed_area(example) > 0)
     outer = min if group.startswith("left") else max
     assert mine[0][0] == outer(p[0] for p in mine), "starts at the outer end"
-    assert seed[0][0] == outer(p[0] for p in seed)
+    assert example[0][0] == outer(p[0] for p in example)
 
 
-def test_acedata_profile_mouth_and_nose_run_like_seed_003() -> None:
+def test_acedata_profile_mouth_and_nose_run_like_the_acedata_example() -> None:
     """The lowest, leftmost, rightmost and topmost points of the mouth and the nose have the
-    seed's indices (seed turned upright); face_profile turns at the chin in its middle."""
+    example's indices (example turned upright); face_profile turns at the chin in its middle."""
     found = groups("acedata.face_analyze")
-    a, b = SEED003["left_pupil"][0], SEED003["right_pupil"][0]
+    a, b = ACEDATA_EXAMPLE["left_pupil"][0], ACEDATA_EXAMPLE["right_pupil"][0]
     for name in ("mouth", "nose"):
-        seed, mine = _upright(SEED003[name], a, b), [pt(p) for p in found[name]]
+        example, mine = _upright(ACEDATA_EXAMPLE[name], a, b), [pt(p) for p in found[name]]
         for axis, pick in ((0, min), (0, max), (1, min), (1, max)):
-            seed_index = seed.index(pick(seed, key=lambda p: p[axis]))
+            example_index = example.index(pick(example, key=lambda p: p[axis]))
             extreme = pick(p[axis] for p in mine)
-            assert abs(mine[seed_index][axis] - extreme) < 1e-4, (name, axis, seed_index)
-    seed = _upright(SEED003["face_profile"], a, b)
+            assert abs(mine[example_index][axis] - extreme) < 1e-4, (name, axis, example_index)
+    example = _upright(ACEDATA_EXAMPLE["face_profile"], a, b)
     mine = [pt(p) for p in found["face_profile"]]
     assert mine.index(max(mine, key=lambda p: p[1])) == 10
-    assert abs(seed.index(max(seed, key=lambda p: p[1])) - 10) <= 1
+    assert abs(example.index(max(example, key=lambda p: p[1])) - 10) <= 1
     assert mine[0][0] < 0.5 < mine[-1][0]
-    assert seed[0][0] < seed[10][0] < seed[-1][0]
+    assert example[0][0] < example[10][0] < example[-1][0]
     assert abs(mine[0][1] - mean_v([pt(p) for p in found["left_eye"]])) < 0.02
 
 
@@ -707,10 +709,10 @@ def test_acedata_pupils_sit_inside_their_eyes(side: str) -> None:
     assert inside(pt(found[f"{side}_pupil"][0]), [pt(p) for p in found[f"{side}_eye"]])
 
 
-# --- AILabTools: Baidu names, the docs example, seed 000 ---------------------------------------
+# --- AILabTools: Baidu names, the docs example, the API reference example ---------------------
 
-# The docs' landmark72 example (ailabtools-docs docs/ai-portrait/analysis/face-key-points/
-# api.mdx @0b2eef3), every point; points 21, 38 and 57 are seed 000's landmark4 eyes and nose.
+# The docs' landmark72 example ([ailab-face-key-points-doc], read at 0b2eef3), every point;
+# points 21, 38 and 57 are the landmark4 eyes and nose of [ailab-face-key-points].
 AILAB72: list[Point] = _points(
     "100.08,122.9 106.77,149.07 115.46,174.85 127.3,199.99 151.98,222.51 181.8,235.05 "
     "209.56,236.15 235.09,227.11 259.5,205.96 274.62,178.35 279.28,151.9 280.94,125.59 "
@@ -725,7 +727,8 @@ AILAB72: list[Point] = _points(
     "224.92,186.73 204.97,193.61 183.27,191.76 184.52,179 203.5,177.11 221.54,174.5 "
     "221.62,178.9 203.77,182.13 184.82,183.2"
 )
-SEED000: list[Point] = [(148.37, 100.59), (234.82, 90.52), (199.34, 135.81), (203.17, 179.29)]
+# The landmark4 example of [ailab-face-key-points].
+LANDMARK4: list[Point] = [(148.37, 100.59), (234.82, 90.52), (199.34, 135.81), (203.17, 179.29)]
 
 
 def _ailab(name: str) -> Point:
@@ -740,10 +743,10 @@ def test_ailab_landmark72_orders_like_the_docs_example() -> None:
     assert _disagreements(example, mine, 0.03) == []
 
 
-def test_ailab_landmark4_is_eyes_nose_tip_mouth_centre_as_in_seed_000() -> None:
+def test_ailab_landmark4_is_eyes_nose_tip_mouth_centre_as_in_the_api_reference() -> None:
     found = groups("ailab.face_key_points")
     mine = [pt(p) for p in found["landmark4"]]
-    assert SEED000[:3] == [AILAB72[21], AILAB72[38], AILAB72[57]]
+    assert LANDMARK4[:3] == [AILAB72[21], AILAB72[38], AILAB72[57]]
     assert mine[:3] == [
         _ailab("eye_right_eyeball_center"),
         _ailab("eye_left_eyeball_center"),
@@ -752,13 +755,13 @@ def test_ailab_landmark4_is_eyes_nose_tip_mouth_centre_as_in_seed_000() -> None:
     assert (
         _ailab("mouth_lip_upper_inner_6")[1] <= mine[3][1] <= _ailab("mouth_lip_lower_inner_6")[1]
     )
-    assert _disagreements(SEED000, mine, 0.03) == []
+    assert _disagreements(LANDMARK4, mine, 0.03) == []
 
 
 def test_ailab_sides_are_the_subjects_and_the_iris_names_clash() -> None:
     """eye_right_* and the other subject-side names lie on the image left, and so does
     iris_left_*: the docs example's clash (eye_right_eyeball_center (149.0, 100.9),
-    iris_left_1 (149.4, 100.1)), research §2."""
+    iris_left_1 (149.4, 100.1)), [ailab-feature-points]."""
     named = groups("ailab.face_key_points")["landmark201"]
     for prefix in (
         "eye_right_",

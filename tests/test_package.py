@@ -1,4 +1,5 @@
-"""The distribution: schemas/ and mocks/ ship inside the wheel, with the typing marker."""
+"""The distribution: schemas/ and mocks/ ship inside the wheel, with the typing marker and
+the list of sources their provenance notes cite."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def test_wheel_ships_code_schemas_and_mock_data(tmp_path: Path) -> None:
         assert shipped, folder
         assert shipped <= names, shipped - names
     assert "face_contracts/py.typed" in names
+    # x-sources ids resolve in an installed package too: the list they cite ships with them.
+    shipped_sources = zipfile.ZipFile(wheel).read("face_contracts/sources.md").decode()
+    assert shipped_sources == (ROOT / "docs" / "sources.md").read_text(encoding="utf-8")
     assert "face_contracts/__init__.py" in names
     entry_points = next(name for name in names if name.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()

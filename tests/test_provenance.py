@@ -34,20 +34,10 @@ OUTSIDE_THE_REPOSITORY = (
     (re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b"), "a private copy of a vendor page by file name"),
     (re.compile(r"\bseeds? 0\d\d\b", re.IGNORECASE), "a private copy of a vendor page by number"),
     (re.compile(r"design/ARCHITECTURE\.md"), "the private design notes"),
-)
-
-# Files that still cite the private notes, each owned by someone rewriting it now; remove an
-# entry once its file cites docs/sources.md ids (and remove "src/" once src/ does).
-NOT_YET_CITING_SOURCE_IDS = (
-    "src/",
-    "scripts/build_landmark_templates.py",
-    "mocks/acedata/face_analyze.template.json",
-    "mocks/ailab/face_analyzer_advanced.template.json",
-    "mocks/ailab/face_key_points.template.json",
-    "mocks/facepp/detect.template.json",
-    "mocks/facepp/thousandlandmark.template.json",
-    "tests/test_acedata_invariants.py",
-    "tests/test_landmark_templates.py",
+    (
+        re.compile(r"\b(?:A[1-4]|B1|C1|D1|E[1-3]|F[1-4])\b"),
+        "a source tag of the private research notes (A1..F4)",
+    ),
 )
 
 
@@ -77,13 +67,6 @@ def _texts() -> Iterator[tuple[str, str]]:
 TEXTS = dict(_texts())
 
 
-def _pending(name: str) -> bool:
-    return name == THIS_FILE or any(
-        name == entry or (entry.endswith("/") and name.startswith(entry))
-        for entry in NOT_YET_CITING_SOURCE_IDS
-    )
-
-
 def _defined_ids() -> list[str]:
     return SOURCE_HEADING.findall(SOURCES.read_text(encoding="utf-8"))
 
@@ -92,20 +75,11 @@ def test_no_file_points_outside_the_repository() -> None:
     found = [
         f"{name}:{text.count(chr(10), 0, match.start()) + 1}: {match.group(0)!r} is {reason}"
         for name, text in TEXTS.items()
-        if not _pending(name)
+        if name != THIS_FILE  # it names the patterns it forbids
         for pattern, reason in OUTSIDE_THE_REPOSITORY
         for match in pattern.finditer(text)
     ]
     assert not found, "cite an id of docs/sources.md instead:\n" + "\n".join(found)
-
-
-def test_the_pending_list_names_only_files_that_still_need_it() -> None:
-    for entry in NOT_YET_CITING_SOURCE_IDS:
-        names = [n for n in TEXTS if n == entry or (entry.endswith("/") and n.startswith(entry))]
-        assert names, f"{entry} is no longer in the repository: remove it from the list"
-        assert any(
-            pattern.search(TEXTS[name]) for name in names for pattern, _ in OUTSIDE_THE_REPOSITORY
-        ), f"{entry} cites no private note any more: remove it from NOT_YET_CITING_SOURCE_IDS"
 
 
 def test_every_source_is_listed_once_with_address_date_and_use() -> None:
@@ -142,7 +116,7 @@ def _citations_outside_code(text: str) -> set[str]:
     return {m.group(1) for m in re.finditer(rf"\[({SOURCE_ID})\](?!: )", prose)}
 
 
-@pytest.mark.parametrize("name", sorted(n for n in TEXTS if n.endswith(".md") and not _pending(n)))
+@pytest.mark.parametrize("name", sorted(n for n in TEXTS if n.endswith(".md")))
 def test_markdown_citations_link_to_their_source(name: str) -> None:
     """A citation in prose is a Markdown reference link: the file defines it, pointing at the
     entry of docs/sources.md, so a reader clicks through to the source's public address."""
@@ -187,7 +161,6 @@ DATA_FILES = sorted(
     if name.endswith(".json")
     and name.startswith(("schemas/", "mocks/"))
     and not name.startswith("schemas/_meta/")
-    and not _pending(name)
 )
 
 

@@ -57,8 +57,8 @@ def error_code(document: Any) -> str | None:
 def requested(context: Context, field: str) -> Any:
     """The value of a request body field, or its documented default when it is absent.
 
-    Defaults come from mocks/acedata/face_analyze.json (seed 003 §Basic Usage). Returns None
-    when no request was given.
+    Defaults come from mocks/acedata/face_analyze.json ([acedata-face-analyze] §Basic
+    Usage). Returns None when no request was given.
     """
     if context.request is None:
         return None
@@ -114,7 +114,7 @@ invariant("error.status", (ANALYZE, "error"), needs=("status",))(
 def largest_face_only(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """With mode 1 only the face with the largest area is returned: one face at most.
 
-    Seed 003 §Basic Usage: 'mode: 0 is to detect all faces present, 1 is to detect the
+    [acedata-face-analyze] §Basic Usage: 'mode: 0 is to detect all faces present, 1 is to detect the
     largest face area'.
     """
     mode = requested(context, "mode")
@@ -132,9 +132,9 @@ def largest_face_only(document: Any, context: Context) -> Iterator[tuple[str, st
 def model_version_matches_request(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """The model version reported is the one requested, "3.0" when the request names none.
 
-    Seed 003 §Basic Usage: the request's face_model_version is 'the algorithm model version
-    used for facial recognition service, the default is 3.0'; the response's is 'the
-    algorithm model version used for face recognition'.
+    [acedata-face-analyze] §Basic Usage: the request's face_model_version is 'the algorithm
+    model version used for facial recognition service, the default is 3.0'; the response's
+    is 'the algorithm model version used for face recognition'.
     """
     if context.request is None:
         return

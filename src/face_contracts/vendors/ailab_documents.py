@@ -3,8 +3,8 @@ renderers), the rules a schema cannot state (invariants), the special ways to br
 answer, the documented request options, how an answer is read for drawing, and the live
 suite's cases.
 
-Sources are tags of research/vendors.md (A1 = the ailabtools-docs repository, A2 = the old
-response-description page) and the seeds 000-002; the rule catalogue is docs/invariants.md.
+Sources are cited by their ids in docs/sources.md (e.g. [ailab-response-description]); the
+rule catalogue is docs/invariants.md.
 :class:`AILabToolsDocuments` is the documents half of the vendor; :mod:`.ailab` adds how
 the service handles a call.
 """
@@ -77,11 +77,12 @@ KEY_POINTS = "ailab.face_key_points"
 ADVANCED = "ailab.face_analyzer_advanced"
 ERROR_CODE_AT = "/error_detail/code"
 
-# face_field items: each adds the per-face key of the same name (A1 face-key-points/api.mdx).
+# face_field items: each adds the per-face key of the same name ([ailab-face-key-points-doc]).
 FACE_FIELDS = ("age", "gender", "landmark4", "landmark72", "landmark150", "landmark201")
 DEFAULT_MAX_FACE_NUM = 1
 
-# face-analyzer-advanced data lists and their length per face (seed 002 table).
+# face-analyzer-advanced data lists and their length per face ([ailab-analyzer-advanced-2]
+# field table).
 PER_FACE: Mapping[str, int] = {
     "face_rectangles": 4,
     "face_probability_list": 1,
@@ -316,7 +317,7 @@ def face_num_matches_face_list(document: Any, context: Context) -> Iterator[tupl
 @invariant("face_field.gating", (KEY_POINTS, "response"), needs=("request",))
 def face_field_gating(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """A face carries age, gender and landmarkN exactly when face_field asked for them
-    (A1 face-key-points/api.mdx: without face_field only face_token, location,
+    ([ailab-face-key-points-doc]: without face_field only face_token, location,
     face_probability and angle are returned)."""
     if context.request is None:
         return
@@ -351,7 +352,7 @@ def max_face_num_limits_face_list(document: Any, context: Context) -> Iterator[t
 def face_count_matches_lists(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """Every per-face list of data has face_count times its per-face length: 4 for
     face_rectangles, 210 for landmarks (105 points), 6 for pupils, 3 for pose_list, 1 for the
-    other lists and for every qualities list (seed 002 table)."""
+    other lists and for every qualities list ([ailab-analyzer-advanced-2] field table)."""
     data = at(document, "data")
     count = at(data, "face_count")
     if not isinstance(count, int) or isinstance(count, bool):
@@ -370,8 +371,9 @@ def face_count_matches_lists(document: Any, context: Context) -> Iterator[tuple[
 
 @invariant("pose_list.ranges", (ADVANCED, "response"))
 def pose_list_ranges(document: Any, context: Context) -> Iterator[tuple[str, str]]:
-    """data.pose_list is [yaw, pitch, roll] per face: yaw and pitch are in [-90, 90] (seed 002
-    table; roll's [-180, 180] is the schema's bound on every value)."""
+    """data.pose_list is [yaw, pitch, roll] per face: yaw and pitch are in [-90, 90]
+    ([ailab-analyzer-advanced-2] field table; roll's [-180, 180] is the schema's bound on
+    every value)."""
     values = at(document, "data", "pose_list")
     if not isinstance(values, list):
         return
@@ -419,8 +421,8 @@ def pupils_radius(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     "response.http_status", (KEY_POINTS, "response"), (ADVANCED, "response"), needs=("status",)
 )
 def response_http_status(document: Any, context: Context) -> Iterator[tuple[str, str]]:
-    """A success body comes with HTTP 200 (A1 response-description: a request succeeds when
-    the HTTP status is 200; any other status is a failure)."""
+    """A success body comes with HTTP 200 ([ailab-response-description]: a request succeeds
+    when the HTTP status is 200; any other status is a failure)."""
     if context.status is not None and context.status != 200:
         yield "", f"a success body came with HTTP {context.status}; success is HTTP 200"
 
@@ -428,7 +430,7 @@ def response_http_status(document: Any, context: Context) -> Iterator[tuple[str,
 @invariant("error_code.matches_status_code", (KEY_POINTS, "error"), (ADVANCED, "error"))
 def error_code_matches_status_code(document: Any, context: Context) -> Iterator[tuple[str, str]]:
     """error_detail.status_code, when present, equals error_code (both are the HTTP status:
-    A1 response-description at 37f810e/b42b812, A2)."""
+    [ailab-response-description] at 37f810e/b42b812, [ailab-response-description-old])."""
     status_code = at(document, "error_detail", "status_code")
     code = at(document, "error_code")
     if isinstance(status_code, int) and isinstance(code, int) and status_code != code:
@@ -440,8 +442,9 @@ def error_code_matches_status_code(document: Any, context: Context) -> Iterator[
     "error_code.matches_http_status", (KEY_POINTS, "error"), (ADVANCED, "error"), needs=("status",)
 )
 def error_code_matches_http_status(document: Any, context: Context) -> Iterator[tuple[str, str]]:
-    """With the HTTP status known, error_code equals it (A1 response-description at
-    37f810e/b42b812, A2: 'otherwise exactly the same as HTTP Status')."""
+    """With the HTTP status known, error_code equals it ([ailab-response-description] at
+    37f810e/b42b812, [ailab-response-description-old]: 'otherwise exactly the same as HTTP
+    Status')."""
     if context.status is None:
         return
     code = at(document, "error_code")
@@ -450,8 +453,8 @@ def error_code_matches_http_status(document: Any, context: Context) -> Iterator[
 
 
 # With the HTTP status known, a catalogued error_detail.code comes with its documented status
-# (mocks/ailab/*.json errors: the map of A1 response-description.mdx HEAD, 2026-01-08 and
-# later).
+# (mocks/ailab/*.json errors: the map of [ailab-response-description] at HEAD, 2026-01-08
+# and later).
 invariant("error.status", (KEY_POINTS, "error"), (ADVANCED, "error"), needs=("status",))(
     documented_status(error_code, ERROR_CODE_AT)
 )
@@ -569,10 +572,12 @@ _SIDES = {
     "eye_left": "image right",
     "iris_right": "image right",
 }
-# landmark4 (seed 000 example): the image-left eye, the image-right eye, nose tip, mouth.
+# landmark4 ([ailab-face-key-points] example): the image-left eye, the image-right eye, nose
+# tip, mouth.
 _LANDMARK4 = ("eye (image left)", "eye (image right)", "nose tip", "mouth centre")
-# Seed 002 and the schema: 105 points per face, eyebrows 24, eyes 32, nose 6, mouth 34,
-# outer contour 9, in that order; pupils are [x, y, radius] image-left then image-right.
+# [ailab-analyzer-advanced-2] and the schema: 105 points per face, eyebrows 24, eyes 32,
+# nose 6, mouth 34, outer contour 9, in that order; pupils are [x, y, radius] image-left
+# then image-right.
 _ADVANCED_PARTS = (("eyebrows", 24), ("eyes", 32), ("nose", 6), ("mouth", 34), ("contour", 9))
 
 

@@ -175,7 +175,7 @@ def render_thousandlandmark(
     if not scene.faces:
         document["face"] = {}
         return document
-    face = scene.faces[0]  # only the largest face is analysed (seed 004 §描述)
+    face = scene.faces[0]  # only the largest face is analysed ([facepp-dense-cn] §描述)
     rand = jitter(chooser).random
     landmark: dict[str, Any] = {}
     for group in groups:
