@@ -13,7 +13,9 @@ import contextlib
 import gzip
 import hashlib
 import logging
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,8 +36,10 @@ from face_contracts.contract_suite.targets import ServerThread
 from face_contracts.proxy import ProxyOptions, ProxyServer, TargetError, parse_targets
 from face_contracts.recordings import RecordingError, load_recording, load_recordings
 from face_contracts.server import MockApp
+from face_contracts.settings import ServerSettings
 
 from .conftest import ROOT
+from .test_server_limits import WAIT, Background, read_to_end, silent_listener, status_of
 
 pytest_plugins = ["pytester"]
 
@@ -377,6 +381,213 @@ def test_paths_of_no_vendor_and_vendors_without_target_are_the_proxy_s_plain_ans
     assert all(entry["error"] and not entry["judged"] for entry in journal)
 
 
+class RawTarget:
+    """A target on a raw socket whose answers the test writes byte by byte: each request
+    (head and Content-Length body) gets ``answer(head)``'s bytes; the connection then closes
+    when ``answer`` says so. ``connections`` counts the connections the proxy opened."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.connections = 0
+        self.heads: list[bytes] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> RawTarget:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        with sock:
+            buffered = b""
+            while True:
+                while b"\r\n\r\n" not in buffered:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        return
+                    buffered += chunk
+                head, _, buffered = buffered.partition(b"\r\n\r\n")
+                length = re.search(rb"(?im)^content-length: *(\d+)", head)
+                needed = int(length.group(1)) if length else 0
+                while len(buffered) < needed:
+                    buffered += sock.recv(65536)
+                buffered = buffered[needed:]
+                self.heads.append(head)
+                data, close = self.answer(head)
+                for piece in data if isinstance(data, list) else [data]:
+                    sock.sendall(piece)
+                    time.sleep(0.01)  # separate reads for the proxy
+                if close:
+                    return
+
+
+def _raw_answer(text: bytes, *, close: bool = False) -> Any:
+    return lambda head: (text, close)
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "body", "method"),
+    [
+        # Content-Length, in two pieces
+        (
+            [
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello",
+                b" world",
+            ],
+            200,
+            b"hello world",
+            "POST",
+        ),
+        # chunked, with a trailer the client does not see
+        (
+            [
+                b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+                b"6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+            ],
+            201,
+            b"hello world",
+            "POST",
+        ),
+        # neither: the body ends when the target closes the connection
+        (
+            [b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello", b" world"],
+            200,
+            b"hello world",
+            "POST",
+        ),
+        # an interim 100 Continue before the answer
+        (
+            [
+                b"HTTP/1.1 100 Continue\r\n\r\n",
+                b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok",
+            ],
+            202,
+            b"ok",
+            "POST",
+        ),
+        (b"HTTP/1.1 204 No Content\r\nX-Vendor: v\r\n\r\n", 204, b"", "POST"),
+        # HEAD: the headers announce a body that never comes
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", 200, b"", "HEAD"),
+    ],
+    ids=["content-length", "chunked", "until-close", "interim-100", "no-content", "head"],
+)
+def test_answers_of_every_framing_reach_the_client_whole(
+    client: httpx.Client, answer: Any, status: int, body: bytes, method: str
+) -> None:
+    sent = answer if isinstance(answer, bytes) else b"".join(answer)
+    # Only an answer framed by nothing ends with the connection (204 has no body at all).
+    until_close = status != 204 and b"Content-Length" not in sent and b"chunked" not in sent
+    with RawTarget(lambda head: (answer, until_close)) as target, _proxy(target.url) as proxy:
+        for _ in range(2):  # the second on a kept-alive connection, or a new one
+            got = client.request(method, proxy.url + "/face/other", content=b"{}")
+            assert got.status_code == status
+            assert got.content == body
+        journal = client.get(proxy.url + "/__admin/requests").json()
+    assert [entry["status"] for entry in journal] == [status, status]
+    assert all(entry["error"] is None for entry in journal)
+    if status == 204:
+        assert got.headers["x-vendor"] == "v"
+
+
+def test_kept_alive_connections_are_reused_unless_the_target_closes_them(
+    client: httpx.Client,
+) -> None:
+    kept = _raw_answer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    with RawTarget(kept) as target, _proxy(target.url) as proxy:
+        for _ in range(3):
+            assert client.post(proxy.url + "/face/other", content=b"x").content == b"ok"
+    assert target.connections == 1
+    closing = _raw_answer(
+        b"HTTP/1.1 200 OK\r\nConnection: close, X-Hop\r\nX-Hop: h\r\nContent-Length: 2\r\n\r\nok",
+        close=True,
+    )
+    with RawTarget(closing) as target, _proxy(target.url) as proxy:
+        for _ in range(3):
+            answer = client.post(proxy.url + "/face/other", content=b"x")
+            assert answer.content == b"ok"
+            assert "x-hop" not in answer.headers  # named by the target's Connection header
+    assert target.connections == 3
+    assert all(head.lower().count(b"\r\nhost: ") == 1 for head in target.heads)
+
+
+def test_an_answer_cut_midway_cuts_the_client_s_connection(client: httpx.Client) -> None:
+    cut = _raw_answer(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this", close=True)
+    with RawTarget(cut) as target, _proxy(target.url) as proxy:
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.post(proxy.url + "/face/other", content=b"x")
+        (entry,) = client.get(proxy.url + "/__admin/requests").json()
+    assert entry["status"] == 200
+    assert f"{target.url} cut its answer to POST /face/other after 9 bytes" in entry["error"]
+
+
+def test_an_answer_that_is_not_http_is_a_502(client: httpx.Client) -> None:
+    not_http = _raw_answer(b"SSH-2.0-OpenSSH\r\n\r\n", close=True)
+    with RawTarget(not_http) as target, _proxy(target.url) as proxy:
+        answer = client.post(proxy.url + "/face/other", content=b"x")
+    assert answer.status_code == 502
+    assert answer.text.startswith(f"face-contracts proxy: {target.url} broke off the exchange")
+    assert answer.headers["x-face-contracts-proxy"] == "error"
+
+
+class LargeAnswers:
+    """Reads the whole body, answers its SHA-256 followed by ``size`` bytes, in pieces."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        digest = hashlib.sha256()
+        while True:
+            message = await receive()
+            digest.update(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": digest.digest(), "more_body": True})
+        piece = bytes(range(256)) * 4096  # 1 MiB
+        for _ in range(self.size // len(piece)):
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def test_large_bodies_stream_both_ways(client: httpx.Client) -> None:
+    upload = hashlib.sha256(b"seed").digest() * (12 << 15)  # 12 MiB
+
+    def pieces() -> Iterator[bytes]:
+        for start in range(0, len(upload), 1 << 20):
+            yield upload[start : start + (1 << 20)]
+
+    with ServerThread(LargeAnswers(40 << 20)) as upstream, _proxy(upstream.url) as proxy:
+        with client.stream("POST", proxy.url + "/face/other", content=pieces()) as answer:
+            received = hashlib.sha256()
+            first = b""
+            for chunk in answer.iter_raw():
+                if len(first) < 32:
+                    first += chunk[: 32 - len(first)]
+                received.update(chunk)
+            size = answer.num_bytes_downloaded
+        (entry,) = client.get(proxy.url + "/__admin/requests").json()
+    assert first == hashlib.sha256(upload).digest()  # the target got the upload whole
+    assert size == 32 + (40 << 20)
+    assert entry["not_judged"] == "not one of the five operations"
+    assert entry["error"] is None
+
+
 # --- upstream failures ----------------------------------------------------------------------
 
 
@@ -418,9 +629,99 @@ def test_a_tls_failure_is_a_502_that_says_tls(client: httpx.Client) -> None:
     assert answer.text.startswith(f"face-contracts proxy: TLS with {target} failed")
 
 
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost, made by the openssl command
+    (Debian's ca-certificates brings it), and its key."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        message = (
+            "the openssl command is not installed: the TLS tests need it to make a certificate"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=face-contracts test target",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@contextlib.contextmanager
+def tls_target(app: Any, certificate: tuple[Path, Path]) -> Iterator[str]:
+    """``app`` served over TLS on a loopback port; yields its https:// URL."""
+    import uvicorn
+
+    sock = socket.create_server(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="off",
+        ssl_certfile=str(certificate[0]),
+        ssl_keyfile=str(certificate[1]),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive(), "the TLS target did not start"
+        assert time.monotonic() < deadline, "the TLS target did not start"
+        time.sleep(0.01)
+    try:
+        yield f"https://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+def test_a_tls_target_is_verified_and_used_when_trusted(
+    certificate: tuple[Path, Path], client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    echo = EchoServer()
+    with tls_target(echo, certificate) as target:
+        with _proxy(target) as proxy:
+            untrusted = client.post(proxy.url + "/face/analyze", content=b"{}")
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # the way to trust a private CA
+        with _proxy(target) as proxy:
+            trusted = client.post(proxy.url + "/face/analyze", content=b"{}")
+            again = client.post(proxy.url + "/face/analyze", content=b"[]")
+    assert untrusted.status_code == 502
+    assert untrusted.text.startswith(f"face-contracts proxy: TLS with {target} failed")
+    assert "certificate verify failed" in untrusted.text
+    assert trusted.status_code == again.status_code == 207
+    assert [seen["body"] for seen in echo.seen] == [b"{}", b"[]"]
+    assert dict(echo.seen[0]["headers"])["host"] == target.removeprefix("https://")
+
+
 def test_a_body_that_does_not_arrive_in_time_is_a_408() -> None:
     echo = EchoServer()
-    with ServerThread(echo) as upstream, _proxy(upstream.url, body_timeout=0.3) as proxy:
+    slow_body = ServerSettings(body_timeout=0.3)
+    with ServerThread(echo) as upstream, _proxy(upstream.url, server=slow_body) as proxy:
         host, port = proxy.url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=10) as sock:
             sock.sendall(
@@ -616,8 +917,6 @@ def test_a_drifted_vendor_is_passed_through_named_reported_recorded_and_replayed
     assert all(r.drifted for r in load_recordings(recordings))
     with pytest.raises(RecordingError, match="breaks the contract"):
         load_recordings(recordings, allow_drift=False)
-
-
 
 
 @pytest.mark.parametrize("how", ["settings file", "flags"])
@@ -923,6 +1222,77 @@ def test_the_command_reports_on_shutdown_and_strict_drift_sets_the_exit_status(
     assert drift["fails"] is strict  # an unknown extra field fails only when strict
 
 
+# --- the server in front: serve's stack and limits --------------------------------------------
+
+
+def test_too_many_header_fields_get_431_from_the_proxy() -> None:
+    with _proxy("http://127.0.0.1:9") as proxy:
+        port = int(proxy.url.rsplit(":", 1)[1])
+        for count, status in ((90, 200), (101, 431)):
+            fields = b"".join(b"X-Field-%d: v\r\n" % index for index in range(count))
+            with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+                sock.sendall(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n" + fields)
+                sock.sendall(b"Connection: close\r\n\r\n")
+                assert status_of(read_to_end(sock)) == status
+
+
+def test_an_idle_connection_is_closed_after_the_keep_alive_timeout() -> None:
+    settings = ServerSettings(keep_alive_timeout=0.5)
+    with _proxy("http://127.0.0.1:9", server=settings) as proxy:
+        port = int(proxy.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+            sock.sendall(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = read_to_end(sock)  # answered, then closed once idle
+    assert status_of(answer) == 200
+    assert answer.endswith(b"}")
+
+
+def test_a_stop_signal_ends_an_open_request_after_the_grace_period(tmp_path: Path) -> None:
+    # The target accepts and never answers; the proxy would wait 60 s for it (the upstream
+    # timeout): it stops after its 0.5 s grace instead, and still writes its reports.
+    settings = tmp_path / "proxy.toml"
+    settings.write_text("[server]\ngrace = 0.5\n")
+    report, junit = tmp_path / "drift.json", tmp_path / "drift.xml"
+    with silent_listener() as target:
+        url = f"http://127.0.0.1:{target.getsockname()[1]}"
+        arguments = ["proxy", "--target", url, "--port", "0", "--config", str(settings)]
+        arguments += ["--drift-report", str(report), "--junitxml", str(junit)]
+        target.settimeout(WAIT)
+        with _cli(arguments) as command:
+            waiting = Background("POST", command.url + "/face/analyze", content=b"{}")
+            held, _ = target.accept()  # the proxy has forwarded the request: it is in flight
+            with held:
+                command.process.send_signal(signal.SIGTERM)
+                assert command.process.wait(timeout=WAIT) == 0
+        assert waiting.cut()
+    assert "face-contracts proxy stopping: 1 request in flight, up to 0.5 s" in command.stderr
+    assert "face-contracts proxy stopped" in command.stderr
+    assert "Traceback" not in command.stderr
+    assert orjson.loads(report.read_bytes())["format"] == "face-contracts proxy drift report 1"
+    assert junit.read_text().startswith("<?xml")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("[server]\nmax_headers = 2\n", "[server] max_headers: 2 is less than the minimum of 8"),
+        ("[server]\nstate = 'redis://x'\n", "[server] state: a setting of the mock's engine"),
+        ("faces = 2\n", "faces: not a proxy setting; the proxy reads only the [server] table"),
+        ("[server\n", "not valid TOML"),
+    ],
+)
+def test_the_proxy_s_settings_file_is_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, message: str
+) -> None:
+    settings = tmp_path / "proxy.toml"
+    settings.write_text(table)
+    code = main(["proxy", "--target", "http://127.0.0.1:9", "--config", str(settings)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err, err
+    assert "Traceback" not in err
+
+
 def readme_proxy_examples() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     block = text.split("<!-- proxy-examples:start -->", 1)[1]
@@ -932,7 +1302,6 @@ def readme_proxy_examples() -> list[str]:
 
 def test_the_readme_proxy_examples_work(mock_server: ServerThread, tmp_path: Path) -> None:
     import shlex
-    import shutil
 
     if shutil.which("curl") is None:
         pytest.skip("curl is not installed")

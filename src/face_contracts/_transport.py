@@ -280,7 +280,8 @@ class Server(uvicorn.Server):
     worker process). ``interrupts``: whether SIGINT stops it (workers leave SIGINT, which a
     terminal sends to the whole process group, to the supervisor). ``owns_process``: the
     process exits when the server has stopped, even with engine work still running in
-    threads (not for a server run inside another program, such as a test)."""
+    threads (not for a server run inside another program, such as a test). ``name``: what
+    the stop messages call it (``mock``, ``proxy``)."""
 
     def __init__(
         self,
@@ -289,11 +290,13 @@ class Server(uvicorn.Server):
         listening: str | None = None,
         interrupts: bool = True,
         owns_process: bool = False,
+        name: str = "mock",
     ) -> None:
         super().__init__(config)
         self.listening = listening
         self.interrupts = interrupts
         self.owns_process = owns_process
+        self.name = name
 
     @property
     def settings(self) -> ServerSettings:
@@ -305,7 +308,7 @@ class Server(uvicorn.Server):
         if sig == signal.SIGINT and not self.interrupts:
             return
         if self.should_exit:
-            _exit_now(sig)
+            _exit_now(sig, self.name)
         self.should_exit = True  # the main loop notices within 0.1 s and calls shutdown()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -318,8 +321,8 @@ class Server(uvicorn.Server):
         if self.listening is not None:
             busy = len(self.server_state.tasks)
             print(
-                f"face-contracts mock stopping: {busy} request{'s' * (busy != 1)} in flight, "
-                f"up to {grace:g} s to finish (signal again to stop at once)",
+                f"face-contracts {self.name} stopping: {busy} request{'s' * (busy != 1)} in "
+                f"flight, up to {grace:g} s to finish (signal again to stop at once)",
                 file=sys.stderr,
                 flush=True,
             )
@@ -357,7 +360,7 @@ class Server(uvicorn.Server):
             return_large_buffers()
         super().run(sockets)
         if self.listening is not None:
-            print("face-contracts mock stopped", file=sys.stderr, flush=True)
+            print(f"face-contracts {self.name} stopped", file=sys.stderr, flush=True)
         busy: int = getattr(self.config.loaded_app, "engine_busy", 0)
         if self.owns_process and busy:
             # Engine work past the grace period (say, an image URL that never answers) would
@@ -403,10 +406,10 @@ class Supervisor(Multiprocess):
             self.processes.append(process)
 
 
-def _exit_now(sig: int) -> None:
+def _exit_now(sig: int, name: str = "mock") -> None:
     # os.write: a signal handler must not print through Python's buffered streams, which
     # the interrupted code may be in the middle of using.
-    os.write(2, b"face-contracts mock: second signal, stopped at once\n")
+    os.write(2, f"face-contracts {name}: second signal, stopped at once\n".encode())
     os._exit(128 + sig)
 
 

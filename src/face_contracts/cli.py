@@ -263,6 +263,14 @@ def _build_parser() -> argparse.ArgumentParser:
     proxy.add_argument(
         "--access-log", action="store_true", help="log every request (secrets masked)"
     )
+    proxy.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="a TOML file whose [server] table sets the proxy's limits and grace as for serve "
+        "(max_connections, max_header_bytes, max_headers, header_timeout, body_timeout, "
+        "keep_alive_timeout, grace); default: serve's defaults",
+    )
     commands.add_parser(
         "openapi",
         help="print the OpenAPI 3.1 document of the five operations (JSON)",
@@ -343,7 +351,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _proxy(args: argparse.Namespace) -> int:
     # Deferred: each subcommand loads only what it runs (server, proxy, Hypothesis...).
-    from face_contracts.proxy import ProxyOptions, parse_targets, run_proxy
+    from face_contracts.proxy import ProxyOptions, parse_targets, read_proxy_settings, run_proxy
 
     token = args.admin_token or os.environ.get("FACE_CONTRACTS_ADMIN_TOKEN") or None
     if args.admin_token_file is not None:
@@ -363,6 +371,7 @@ def _proxy(args: argparse.Namespace) -> int:
             admin_token=token,
             upstream_timeout=args.upstream_timeout,
             access_log=args.access_log,
+            server=read_proxy_settings(args.config),
         )
         return run_proxy(options)
     except ValueError as error:  # TargetError and the option checks

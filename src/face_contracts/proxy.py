@@ -25,6 +25,7 @@ import base64
 import binascii
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import hmac
 import itertools
@@ -34,24 +35,24 @@ import os
 import re
 import signal
 import socket
-import ssl
 import sys
 import threading
 import time
+import tomllib
 import traceback
 import zlib
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import httpx
 import orjson
-import uvicorn
 
 import face_contracts.vendors
 from face_contracts._net import bearer_token, is_loopback_host
+from face_contracts._transport import Server, ServerConfig, open_files_allowance
+from face_contracts._upstream import UpstreamConnection, UpstreamError, UpstreamPool
 from face_contracts.contract_suite.cases import Expect
 from face_contracts.contract_suite.judge import Answer, Drift, judge, judge_report
 from face_contracts.contract_suite.report import DriftTally
@@ -65,11 +66,11 @@ from face_contracts.recordings import (
     save_recording,
 )
 from face_contracts.redaction import MASK, SECRET_ENVIRONMENT, Redactor, is_secret_name
+from face_contracts.settings import ServerSettings, SettingsError, parse_server_settings
 from face_contracts.validation import validate
 
 if TYPE_CHECKING:
     from collections.abc import (
-        AsyncIterator,
         Awaitable,
         Callable,
         Iterable,
@@ -94,6 +95,7 @@ __all__ = [
     "ProxyServer",
     "TargetError",
     "parse_targets",
+    "read_proxy_settings",
     "run_proxy",
 ]
 
@@ -102,14 +104,18 @@ VENDORS = tuple(face_contracts.vendors.VENDORS)  # the vendors a target may be n
 DEFAULT_UPSTREAM_TIMEOUT = 60.0  # seconds a target may take to answer (the live suite's)
 CONNECT_TIMEOUT = 10.0
 UPSTREAM_CONNECTIONS = 100  # connections to the targets, shared by all clients
-# The server's limits, with the defaults of ``serve``'s [server] settings (issue 12; the
-# proxy must follow its server stack once it lands): header bytes (enforced by uvicorn's h11
-# only), the whole body, idle keep-alive, connections, shutdown grace.
-HEADER_LIMIT = 32 << 10
-BODY_TIMEOUT = 30.0
-KEEP_ALIVE_TIMEOUT = 5
-CONNECTION_LIMIT = 1000
-GRACEFUL_SHUTDOWN = 5
+BACKLOG = 2048  # connections the listening socket queues (serve's)
+# The [server] settings that apply to the proxy (served by serve's stack, with its limits):
+# the rest (engine threads and deadline, shared state) belong to the mock's engine.
+PROXY_SERVER_SETTINGS = (
+    "max_connections",
+    "max_header_bytes",
+    "max_headers",
+    "header_timeout",
+    "body_timeout",
+    "keep_alive_timeout",
+    "grace",
+)
 # What is kept of an exchange to judge it: the request up to the operation's picture limit
 # plus 1 MiB (_judging_limit), the answer up to the largest recording; larger ones are
 # forwarded and journaled unjudged.
@@ -122,17 +128,18 @@ JOURNAL_ANSWER_LIMIT = 256 << 10  # an answer larger than this is journaled as i
 JUDGING_BACKLOG = 64
 HOP_BY_HOP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
     }
 )
+_NOT_FORWARDED = HOP_BY_HOP | {b"host"}  # Host names the target instead
 
 _log = logging.getLogger("face_contracts.proxy")
 Judging = Literal["threads", "process"]
@@ -156,8 +163,10 @@ class ProxyOptions:
     strict_drift: bool = False
     admin_token: str | None = None
     upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT
-    body_timeout: float = BODY_TIMEOUT
     access_log: bool = False
+    server: ServerSettings = field(default_factory=ServerSettings)
+    """The server's limits and grace (``--config FILE``'s ``[server]`` table; see
+    :func:`read_proxy_settings`): those of ``serve``, with its defaults."""
 
 
 def parse_targets(values: Iterable[str]) -> dict[str, str]:
@@ -221,20 +230,66 @@ def _base_url(url: str, given: str) -> str:
     return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
+def read_proxy_settings(path: Path | None) -> ServerSettings:
+    """The ``[server]`` table of a TOML file, for ``proxy --config FILE``: the limits and
+    grace ``serve`` takes (``max_connections``, ``max_header_bytes``, ``max_headers``,
+    ``header_timeout``, ``body_timeout``, ``keep_alive_timeout``, ``grace``), checked by the
+    same rules with the same messages; without a file, ``serve``'s defaults. Anything else
+    is refused, naming it: the mock's settings and the engine's ``[server]`` keys do not
+    apply to a proxy."""
+    if path is None:
+        return ServerSettings()
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        msg = f"{path}: cannot read: {error.strerror}"
+        raise ValueError(msg) from None
+    except tomllib.TOMLDecodeError as error:
+        msg = f"{path}: not valid TOML: {error}"
+        raise ValueError(msg) from None
+    taken = ", ".join(PROXY_SERVER_SETTINGS)
+    other = sorted(key for key in data if key != "server")
+    if other:
+        msg = (
+            f"{path}: {', '.join(other)}: not a proxy setting; the proxy reads only the "
+            f"[server] table ({taken})"
+        )
+        raise ValueError(msg)
+    table = data.get("server", {})
+    if not isinstance(table, dict):
+        msg = f"{path}: server: must be a table ([server])"
+        raise ValueError(msg)
+    engine = sorted(set(table) & set(ServerSettings().to_json()) - set(PROXY_SERVER_SETTINGS))
+    if engine:
+        msg = (
+            f"{path}: [server] {engine[0]}: a setting of the mock's engine, not of the proxy "
+            f"(it takes {taken})"
+        )
+        raise ValueError(msg)
+    try:
+        return parse_server_settings(table)
+    except SettingsError as error:
+        msg = f"{path}: {error}"
+        raise ValueError(msg) from None
+
+
 # --- one exchange ---------------------------------------------------------------------------
 
 
 @dataclass
 class _Exchange:
     """One request and its answer, as forwarded; ``body``/``answer`` are None when larger
-    than what is kept for judging. Holds the request's secrets in memory until judged."""
+    than what is kept for judging. Holds the request's secrets in memory until judged. The
+    headers are kept as they came (bytes) and decoded only by the judge, off the client's
+    path."""
 
     seq: int
     at: float
     method: str
     path: str
     query: str
-    headers: dict[str, str]
+    raw_headers: list[tuple[bytes, bytes]]
     operation: str | None
     vendor: str | None
     target: str | None
@@ -242,11 +297,27 @@ class _Exchange:
     body_bytes: int = 0
     body_limit: int = 0
     status: int | None = None
-    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    raw_response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     answer: bytes | None = None
     answer_bytes: int = 0
     upstream_ms: float | None = None
     problem: str | None = None
+
+    @functools.cached_property
+    def headers(self) -> dict[str, str]:
+        """The request's headers by lower-case name (a repeated one: its last value)."""
+        return {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in self.raw_headers
+        }
+
+    @functools.cached_property
+    def response_headers(self) -> list[tuple[str, str]]:
+        """The answer's headers as the client received them, in order."""
+        return [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in self.raw_response_headers
+        ]
 
     def content_type(self) -> str:
         return next((v for n, v in self.response_headers if n.lower() == "content-type"), "")
@@ -268,61 +339,19 @@ class _SlowBody(Exception):  # noqa: N818 - control flow: the client's body is o
     pass
 
 
-class _RequestBody:
-    """The client's body, streamed to the target while a copy is kept for judging (until
-    it passes ``limit``); all of it must arrive within ``timeout`` seconds."""
-
-    def __init__(self, receive: Receive, limit: int, timeout: float = BODY_TIMEOUT) -> None:
-        self._receive = receive
-        self.limit = limit
-        self.timeout = timeout
-        self.kept: list[bytes] | None = []
-        self.size = 0
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                message = await asyncio.wait_for(self._receive(), deadline - time.monotonic())
-            except TimeoutError:
-                raise _SlowBody from None
-            if message["type"] == "http.disconnect":
-                raise _ClientGone
-            chunk: bytes = message.get("body", b"")
-            self.size += len(chunk)
-            if self.kept is not None:
-                if self.size > self.limit:
-                    self.kept = None
-                else:
-                    self.kept.append(chunk)
-            if chunk:
-                yield chunk
-            if not message.get("more_body", False):
-                return
-
-    def body(self) -> bytes | None:
-        return None if self.kept is None else b"".join(self.kept)
-
-
 # --- the app --------------------------------------------------------------------------------
 
 
 class ProxyApp:
-    """The validation proxy as an ASGI application. ``transport`` replaces the network
-    (tests); otherwise httpx's connection pool (:class:`httpx.AsyncHTTPTransport`) is opened
-    at startup (or first use). The transport is used without :class:`httpx.AsyncClient`
-    around it: a client keeps cookies, follows redirects and adds headers, none of which a
-    proxy may do, and costs 0.4 ms a call. ``judging``: in this process's worker
-    ``threads`` (the default: tests, the ``face_proxy`` fixture) or in a ``process`` of its
-    own (the command), where judging cannot hold the interpreter lock forwarding needs."""
+    """The validation proxy as an ASGI application. Requests go to the targets through the
+    proxy's own HTTP/1.1 client (:mod:`face_contracts._upstream`: asyncio, a keep-alive pool
+    per target, httptools' parser), which forwards each piece of a body as it comes and does
+    nothing a client library would add (cookies, redirects, headers of its own).
+    ``judging``: in this process's worker ``threads`` (the default: tests, the ``face_proxy``
+    fixture) or in a ``process`` of its own (the command), where judging cannot hold the
+    interpreter lock forwarding needs."""
 
-    def __init__(
-        self,
-        options: ProxyOptions,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        judging: Judging = "threads",
-    ) -> None:
+    def __init__(self, options: ProxyOptions, *, judging: Judging = "threads") -> None:
         self.options = options
         self.targets = dict(options.targets)
         self._secrets = _base_secrets(options)
@@ -330,21 +359,28 @@ class ProxyApp:
         self.tally = DriftTally(strict=options.strict_drift)
         self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_LIMIT)
         self.started = time.time()
-        self._transport = transport
-        self._client: httpx.AsyncBaseTransport | None = None
         timeout = options.upstream_timeout
-        self._timeout = httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)).as_dict()
+        self._timeout = timeout
+        self._connect_timeout = min(CONNECT_TIMEOUT, timeout)
+        self._pool = UpstreamPool(
+            limit=UPSTREAM_CONNECTIONS, connect_timeout=self._connect_timeout, timeout=timeout
+        )
+        self._body_timeout = options.server.body_timeout
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self._pending: dict[int, concurrent.futures.Future[None]] = {}
         self.waiting_for_judging = 0  # requests held back until judging catches up
+        self._waiting_for_room: list[asyncio.Future[None]] = []
         # Judging runs in this process's threads, or (``face-contracts proxy``) in a process
         # of its own, where it cannot hold the interpreter lock the forwarding needs.
         self._judging = judging
         self._judge = _Judge(options, self._secrets, lazy_answers=judging == "threads")
         self._executor: concurrent.futures.Executor | None = None
         self._generation = 0  # bumped by reset: recordings may be made again
-        self._routes = {(op.method, op.path): op.id for op in operations()}
+        # Each route once: its operation, vendor and how much of its body is kept to judge.
+        self._routes = {
+            (op.method, op.path): (op.id, op.vendor, _judging_limit(op.id)) for op in operations()
+        }
         # A path that is no operation still goes to its vendor when its first segment
         # belongs to one vendor only (/facepp/..., /api/..., /face/...); it is not judged.
         owners: dict[str, set[str]] = {}
@@ -352,6 +388,7 @@ class ProxyApp:
             owners.setdefault(_first_segment(op.path), set()).add(op.vendor)
         self._prefixes = {seg: next(iter(v)) for seg, v in owners.items() if len(v) == 1}
         self._closed = False
+        self._abandoned = False  # the server stopped waiting for in-flight exchanges
 
     # --- ASGI -------------------------------------------------------------------------------
 
@@ -371,7 +408,6 @@ class ProxyApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self._http()
                 if self._judging == "process":  # start it now, not on the first exchange
                     self._executor_for().submit(_judging_ready)
                 await send({"type": "lifespan.startup.complete"})
@@ -380,25 +416,24 @@ class ProxyApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    def _http(self) -> httpx.AsyncBaseTransport:
-        if self._client is None:
-            self._client = self._transport or httpx.AsyncHTTPTransport(
-                limits=httpx.Limits(max_connections=UPSTREAM_CONNECTIONS), trust_env=False
-            )
-        return self._client
+    def abandon(self) -> None:
+        """The grace period after a stop signal is over and the clients' connections are
+        closed (called by the server): exchanges still waiting for a target end now, each
+        journaled as stopped, without an answer to a client that is gone."""
+        self._abandoned = True
+        self._pool.abort_busy()
 
     async def aclose(self) -> None:
         """Finish judging, close the connections to the targets, write the reports."""
         if self._closed:
             return
         self._closed = True
+        self._pool.close()
         await asyncio.get_running_loop().run_in_executor(None, self.settle)
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)
-        if self._client is not None:
-            await self._client.aclose()
         try:
             self.flush()
         except OSError as error:
@@ -407,25 +442,27 @@ class ProxyApp:
     # --- forwarding -------------------------------------------------------------------------
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._room_to_judge()
+        if len(self._pending) >= JUDGING_BACKLOG:
+            await self._room_to_judge()
         method: str = scope["method"]
         path: str = scope["path"]
-        raw_headers: list[tuple[bytes, bytes]] = list(scope["headers"])
-        headers: dict[str, str] = {}
-        for name, value in raw_headers:
-            headers[name.decode("latin-1").lower()] = value.decode("latin-1")
-        operation = self._routes.get((method.upper(), path.rstrip("/") or "/"))
-        vendor = (
-            operation.split(".", 1)[0] if operation else self._prefixes.get(_first_segment(path))
-        )
+        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        route = self._routes.get((method.upper(), path.rstrip("/") or "/"))
+        operation: str | None = None
+        vendor: str | None
+        if route is not None:
+            operation, vendor, limit = route
+        else:
+            vendor, limit = self._prefixes.get(_first_segment(path)), 1 << 20
         target = self.targets.get(vendor) if vendor else None
+        query: bytes = scope["query_string"]
         exchange = _Exchange(
             next(self._seq),
             time.time(),
             method,
             path,
-            scope.get("query_string", b"").decode("latin-1"),
-            headers,
+            query.decode("latin-1"),
+            raw_headers,
             operation,
             vendor,
             target,
@@ -444,108 +481,183 @@ class ProxyApp:
             )
             await self._proxy_answer(send, exchange, 502, message)
             return
-        tee = _RequestBody(receive, _judging_limit(operation), self.options.body_timeout)
-        exchange.body_limit = tee.limit
-        # A request without a body (no length, not chunked) must stay without one.
-        has_body = "content-length" in headers or "transfer-encoding" in headers
+        exchange.body_limit = limit
+        origin = self._pool.origin(target)
+        head, framing = _request_head(method, scope, raw_headers, origin.host_header)
         started = time.perf_counter()
-        request = httpx.Request(
-            method,
-            _upstream_url(target, scope.get("raw_path") or path.encode(), scope),
-            headers=_forwarded_headers(raw_headers, target),
-            content=tee.chunks() if has_body else None,
-            extensions={"timeout": self._timeout},
-        )
+        connection: UpstreamConnection | None = None
+        keep = False  # whether the connection may serve another request
         try:
-            response = await self._http().handle_async_request(request)
-        except _ClientGone:
-            exchange.problem = "the client disconnected while sending its request"
-            self._submit(exchange)
-            return
-        except _SlowBody:
-            message = (
-                f"face-contracts proxy: the body of {method} {path} did not arrive within "
-                f"{tee.timeout:g} s; nothing more was forwarded"
-            )
-            await self._proxy_answer(send, exchange, 408, message, close=True)
-            return
-        except httpx.HTTPError as error:
-            status, message = self._upstream_failure(exchange, error)
-            exchange.body, exchange.body_bytes = tee.body(), tee.size
-            await self._proxy_answer(send, exchange, status, message)
-            return
-        exchange.body, exchange.body_bytes = tee.body(), tee.size
-        try:
-            await self._relay(response, send, exchange)
+            try:
+                connection, _ = await self._pool.acquire(origin)
+                connection.start(head_only=method == "HEAD")
+                if framing is None:
+                    connection.write((head,))
+                    sent_whole = True
+                else:
+                    sent_whole = await self._send_body(receive, connection, head, framing, exchange)
+                await connection.head(self._timeout)
+            except _ClientGone:
+                exchange.problem = "the client disconnected while sending its request"
+                self._submit(exchange)
+                return
+            except _SlowBody:
+                message = (
+                    f"face-contracts proxy: the body of {method} {path} did not arrive within "
+                    f"{self._body_timeout:g} s; nothing more was forwarded"
+                )
+                await self._proxy_answer(send, exchange, 408, message, close=True)
+                return
+            except UpstreamError as error:
+                if self._abandoned:
+                    exchange.problem = f"the proxy stopped before {target} answered"
+                    self._submit(exchange)
+                    return
+                status, message = self._upstream_failure(exchange, error)
+                await self._proxy_answer(send, exchange, status, message)
+                return
+            except asyncio.CancelledError:  # the server gave up on this exchange
+                exchange.problem = f"the proxy stopped before {target} answered"
+                self._submit(exchange)
+                raise
+            try:
+                await self._relay(connection, send, exchange)
+                keep = sent_whole
+            finally:
+                exchange.upstream_ms = round((time.perf_counter() - started) * 1000, 3)
+                self._submit(exchange)
         finally:
-            await response.aclose()
-            exchange.upstream_ms = round((time.perf_counter() - started) * 1000, 3)
-            self._submit(exchange)
+            if connection is not None:
+                self._pool.release(connection, keep=keep)
 
-    async def _relay(self, response: httpx.Response, send: Send, exchange: _Exchange) -> None:
-        connection_named = {
-            token.strip().lower()
-            for value in response.headers.get_list("connection")
-            for token in value.split(",")
-        }
-        headers = [
-            (name, value)
-            for name, value in response.headers.raw
-            if name.decode("latin-1").lower() not in HOP_BY_HOP | connection_named
-        ]
-        exchange.status = response.status_code
-        exchange.response_headers = [
-            (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers
-        ]
-        self._track(exchange)
-        await send(
-            {"type": "http.response.start", "status": response.status_code, "headers": headers}
-        )
+    async def _send_body(
+        self,
+        receive: Receive,
+        connection: UpstreamConnection,
+        head: bytes,
+        chunked: bool,
+        exchange: _Exchange,
+    ) -> bool:
+        """Forward the client's body piece by piece as it arrives (the head goes with the
+        first piece, in one write), keeping a copy up to the judging limit; whether all of
+        it was sent (not when the target answered before taking it all)."""
+        deadline = asyncio.get_running_loop().time() + self._body_timeout
+        limit = exchange.body_limit
         kept: list[bytes] | None = []
+        size = 0
+        pieces: list[bytes] = [head]
         try:
-            async for chunk in response.aiter_raw():
-                exchange.answer_bytes += len(chunk)
-                if kept is not None:
-                    kept = kept if exchange.answer_bytes <= ANSWER_LIMIT else None
+            while True:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await receive()
+                except TimeoutError:
+                    raise _SlowBody from None
+                if message["type"] == "http.disconnect":
+                    raise _ClientGone
+                chunk: bytes = message.get("body", b"")
+                more: bool = message.get("more_body", False)
+                if chunk:
+                    size += len(chunk)
                     if kept is not None:
-                        kept.append(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except httpx.HTTPError as error:
-            exchange.problem = (
-                f"{exchange.target} cut its answer to {exchange.method} {exchange.path} after "
-                f"{exchange.answer_bytes} bytes: {type(error).__name__}"
-            )
-            # The status line is out: the only honest signal left is a cut connection.
-            raise _UpstreamCut(f"face-contracts proxy: {exchange.problem}") from None
-        exchange.answer = None if kept is None else b"".join(kept)
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+                        if size > limit:
+                            kept = None
+                        else:
+                            kept.append(chunk)
+                    if chunked:
+                        pieces += (b"%x\r\n" % len(chunk), chunk, b"\r\n")
+                    else:
+                        pieces.append(chunk)
+                if not more and chunked:
+                    pieces.append(b"0\r\n\r\n")
+                if pieces:
+                    connection.write(pieces)
+                    pieces = []
+                if not more:
+                    return True
+                await connection.drain(self._timeout)
+                if connection.head_done:
+                    return False  # answered before the whole body: the rest is not sent
+        finally:
+            exchange.body = None if kept is None else b"".join(kept)
+            exchange.body_bytes = size
 
-    def _upstream_failure(self, exchange: _Exchange, error: httpx.HTTPError) -> tuple[int, str]:
+    async def _relay(self, connection: UpstreamConnection, send: Send, exchange: _Exchange) -> None:
+        """The target's answer to the client as it comes: its status, its headers without the
+        hop-by-hop ones, its body (a copy kept for judging up to :data:`ANSWER_LIMIT`)."""
+        received = connection.headers
+        dropped = HOP_BY_HOP
+        for name, value in received:
+            if name.lower() == b"connection":
+                dropped = dropped | {token.strip().lower() for token in value.split(b",")}
+        headers = [(name, value) for name, value in received if name.lower() not in dropped]
+        exchange.status = connection.status
+        exchange.raw_response_headers = headers
+        self._track(exchange)
+        await send({"type": "http.response.start", "status": connection.status, "headers": headers})
+        kept: list[bytes] | None = []
+        size = 0
+        while True:
+            chunks = connection.take()
+            if chunks:
+                data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                size += len(data)
+                if kept is not None:
+                    if size > ANSWER_LIMIT:
+                        kept = None
+                    else:
+                        kept.append(data)
+                done = connection.done
+                await send({"type": "http.response.body", "body": data, "more_body": not done})
+                if done:
+                    break
+            elif connection.done:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                break
+            else:
+                try:
+                    await connection.more(self._timeout)
+                except UpstreamError as error:
+                    exchange.answer_bytes = size
+                    if self._abandoned:
+                        exchange.problem = (
+                            f"the proxy stopped while {exchange.target} was sending its "
+                            f"answer, after {size} bytes"
+                        )
+                        return
+                    exchange.problem = (
+                        f"{exchange.target} cut its answer to {exchange.method} "
+                        f"{exchange.path} after {size} bytes: {error.reason}"
+                    )
+                    # The status line is out: the only honest signal left is a cut connection.
+                    raise _UpstreamCut(f"face-contracts proxy: {exchange.problem}") from None
+        exchange.answer_bytes = size
+        exchange.answer = None if kept is None else b"".join(kept)
+
+    def _upstream_failure(self, exchange: _Exchange, error: UpstreamError) -> tuple[int, str]:
         target, sent = exchange.target, f"{exchange.method} {exchange.path}"
-        reason = self.redactor.text(str(error) or type(error).__name__)
-        if isinstance(error, httpx.TimeoutException):
-            what = {
-                httpx.ConnectTimeout: "to accept the connection",
-                httpx.PoolTimeout: "for a free connection",
-                httpx.WriteTimeout: "to take the request",
-            }.get(type(error), "to answer")
+        reason = self.redactor.text(error.reason)
+        timeouts = {
+            "connect_timeout": (self._connect_timeout, "to accept the connection"),
+            "pool_timeout": (self._timeout, "for a free connection"),
+            "write_timeout": (self._timeout, "to take the request"),
+            "read_timeout": (self._timeout, "to answer"),
+        }
+        if error.kind in timeouts:
+            seconds, what = timeouts[error.kind]
             status = 504
             message = (
-                f"face-contracts proxy: {target} took longer than "
-                f"{self.options.upstream_timeout:g} s {what} ({sent})"
+                f"face-contracts proxy: {target} took longer than {seconds:g} s {what} ({sent})"
             )
-        elif _tls_failure(error):
+        elif error.kind == "tls":
             status = 502
             message = f"face-contracts proxy: TLS with {target} failed ({sent}): {reason}"
-        elif isinstance(error, httpx.ConnectError):
+        elif error.kind == "connect":
             status = 502
             message = f"face-contracts proxy: cannot connect to {target} ({sent}): {reason}"
         else:
             status = 502
-            message = (
-                f"face-contracts proxy: {target} broke off the exchange ({sent}): "
-                f"{type(error).__name__}: {reason}"
-            )
+            message = f"face-contracts proxy: {target} broke off the exchange ({sent}): {reason}"
         _log.warning("%s", message)
         return status, message
 
@@ -555,7 +667,7 @@ class ProxyApp:
         """An answer of the proxy itself: plain text, marked, never a vendor's format."""
         body = (message + "\n").encode()
         exchange.status, exchange.problem = status, message
-        exchange.response_headers = [("content-type", "text/plain; charset=utf-8")]
+        exchange.raw_response_headers = [(b"content-type", b"text/plain; charset=utf-8")]
         self._track(exchange)
         headers = [
             (b"content-type", b"text/plain; charset=utf-8"),
@@ -569,15 +681,18 @@ class ProxyApp:
         self._submit(exchange)
 
     async def _room_to_judge(self) -> None:
-        """Wait while :data:`JUDGING_BACKLOG` exchanges wait to be judged."""
+        """Wait while :data:`JUDGING_BACKLOG` exchanges wait to be judged (woken by
+        :meth:`_conclude` once there is room)."""
+        loop = asyncio.get_running_loop()
         while True:
             with self._lock:
                 if len(self._pending) < JUDGING_BACKLOG:
                     return
-                pending = [asyncio.wrap_future(future) for future in self._pending.values()]
+                room: asyncio.Future[None] = loop.create_future()
+                self._waiting_for_room.append(room)
                 self.waiting_for_judging += 1
             try:
-                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                await room
             finally:
                 with self._lock:
                     self.waiting_for_judging -= 1
@@ -650,8 +765,13 @@ class ProxyApp:
         with self._lock:
             self.journal.append(verdict.entry)
             done = self._pending.pop(exchange.seq, None)
+            waiting: list[asyncio.Future[None]] = []
+            if self._waiting_for_room and len(self._pending) < JUDGING_BACKLOG:
+                waiting, self._waiting_for_room = self._waiting_for_room, []
         if done is not None:
             done.set_result(None)
+        for room in waiting:  # from the judging thread to the event loop's
+            room.get_loop().call_soon_threadsafe(_wake, room)
 
     def settle(self, timeout: float = 60.0) -> None:
         """Wait until every exchange answered so far is judged (thread-safe)."""
@@ -942,7 +1062,7 @@ class _Judge:
                 {**d.to_json(), "fails": strict or d.severity == "failure"} for d in answer_drifts
             ]
             shown = _JournaledAnswer(answer, redactor)
-            entry["response"] = shown if self.lazy_answers else shown.shown()
+            entry["response"] = shown if self.lazy_answers else shown.settled()
         if self.options.record is not None and summary is not None and answer is not None:
             entry["recorded"] = self._record(exchange, summary, answer, answer_drifts, redactor)
         return _Verdict(entry, operation, answer_drifts, request_drifts)
@@ -1058,6 +1178,11 @@ def _base_secrets(options: ProxyOptions) -> tuple[str, ...]:
 # --- helpers --------------------------------------------------------------------------------
 
 
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 def _judging_limit(operation: str | None) -> int:
     """How much of a request body is kept for judging: the operation's picture limit plus
     room for the form around it (1 MiB), or 1 MiB for requests without a picture."""
@@ -1073,36 +1198,38 @@ def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _upstream_url(target: str, raw_path: bytes, scope: Scope) -> httpx.URL:
-    base = httpx.URL(target)
-    query: bytes = scope.get("query_string", b"")
-    full = base.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b"")
-    return base.copy_with(raw_path=full)
-
-
-def _forwarded_headers(raw: list[tuple[bytes, bytes]], target: str) -> list[tuple[bytes, bytes]]:
-    """The client's headers minus the hop-by-hop ones (and those its Connection header
-    names), with Host naming the target, as every reverse proxy sends it."""
-    named = {
-        token.strip().lower()
-        for name, value in raw
-        if name.lower() == b"connection"
-        for token in value.decode("latin-1").split(",")
-    }
-    dropped = HOP_BY_HOP | named | {"host"}
-    kept = [(name, value) for name, value in raw if name.decode("latin-1").lower() not in dropped]
-    return [(b"host", httpx.URL(target).netloc), *kept]
-
-
-def _tls_failure(error: BaseException) -> bool:
-    seen: BaseException | None = error
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+def _request_head(
+    method: str, scope: Scope, raw: list[tuple[bytes, bytes]], host: bytes
+) -> tuple[bytes, bool | None]:
+    """The request line and headers for the target, and how the body is framed (None: no
+    body; False: Content-Length, forwarded as is; True: chunked). The client's headers go
+    as they came minus the hop-by-hop ones (and those its Connection header names), with
+    Host naming the target, as every reverse proxy sends it; the path is the target's base
+    path plus the client's raw path and query."""
+    dropped = _NOT_FORWARDED
+    framing: bool | None = None
+    for name, value in raw:
+        if name == b"connection":
+            dropped = dropped | {token.strip().lower() for token in value.split(b",")}
+        elif name == b"transfer-encoding":
+            framing = True
+        elif name == b"content-length" and framing is None:
+            framing = False
+    if framing:
+        dropped = dropped | {b"content-length"}  # chunked wins, as the client's parser read it
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    query: bytes = scope["query_string"]
+    parts = [method.encode(), b" ", raw_path]
+    if query:
+        parts += (b"?", query)
+    parts += (b" HTTP/1.1\r\nhost: ", host, b"\r\n")
+    for name, value in raw:
+        if name not in dropped:
+            parts += (name, b": ", value, b"\r\n")
+    if framing:
+        parts.append(b"transfer-encoding: chunked\r\n")
+    parts.append(b"\r\n")
+    return b"".join(parts), framing
 
 
 def _decoded(exchange: _Exchange) -> tuple[bytes | None, str | None]:
@@ -1272,11 +1399,28 @@ class _JournaledAnswer:
         except orjson.JSONDecodeError:
             return self._redactor.text(self._data.decode("utf-8", errors="replace"))
 
+    def settled(self) -> _RedactedAnswer:
+        """Redacted now, as JSON bytes: what the judging process sends back, which the
+        proxy receives without rebuilding a 975-key document under its interpreter lock."""
+        return _RedactedAnswer(orjson.dumps(self.shown()))
+
+
+class _RedactedAnswer:
+    """An answer body in the journal, already redacted, kept as JSON."""
+
+    __slots__ = ("_json",)
+
+    def __init__(self, json: bytes) -> None:
+        self._json = json
+
+    def shown(self) -> Any:
+        return orjson.loads(self._json)
+
 
 def _shown(entry: dict[str, Any]) -> dict[str, Any]:
     """A journal entry as shown: its answer body redacted."""
     response = entry.get("response")
-    if isinstance(response, _JournaledAnswer):
+    if isinstance(response, _JournaledAnswer | _RedactedAnswer):
         return {**entry, "response": response.shown()}
     return entry
 
@@ -1328,19 +1472,19 @@ class _RedactingFilter(logging.Filter):
 _LOGGERS = ("uvicorn.error", "uvicorn.access", "face_contracts.proxy")
 
 
-def _uvicorn_config(app: ProxyApp, *, access_log: bool) -> Any:
-    return uvicorn.Config(
+def _server_config(app: ProxyApp, options: ProxyOptions, **extra: Any) -> ServerConfig:
+    """``serve``'s server stack (uvicorn with httptools and the project's limits: header
+    bytes and fields, header and keep-alive timeouts, connections, a bounded stop) with the
+    proxy's ``[server]`` settings."""
+    return ServerConfig(
         app,
-        log_level="info" if access_log else "warning",
-        access_log=access_log,
-        lifespan="on",
+        options.server,
+        log_level="info" if options.access_log else "warning",
+        access_log=options.access_log,
         # Only the target's headers reach the client.
         server_header=False,
         date_header=False,
-        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
-        limit_concurrency=CONNECTION_LIMIT,
-        h11_max_incomplete_event_size=HEADER_LIMIT,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+        **extra,
     )
 
 
@@ -1358,7 +1502,7 @@ def _bind(host: str, port: int) -> socket.socket:
         reason = "is already in use" if error.errno in (98, 48) else f"cannot be bound: {error}"
         msg = f"port {port} on {host} {reason}"
         raise ValueError(msg) from None
-    sock.listen(2048)
+    sock.listen(BACKLOG)
     return sock
 
 
@@ -1368,8 +1512,9 @@ def _url(sock: socket.socket) -> str:
 
 
 class ProxyServer:
-    """The proxy on a loopback port, served by uvicorn in a background thread: for tests
-    and the ``face_proxy`` fixture. Stopping it finishes judging and writes the reports.
+    """The proxy on a loopback port, served in a background thread by ``serve``'s server
+    stack: for tests and the ``face_proxy`` fixture. Stopping it finishes judging and writes
+    the reports.
 
     >>> with ProxyServer(ProxyOptions({"facepp": "http://127.0.0.1:9"}, port=0)) as proxy:
     ...     proxy.url.startswith("http://127.0.0.1:")
@@ -1377,18 +1522,14 @@ class ProxyServer:
     """
 
     def __init__(
-        self,
-        options: ProxyOptions,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        judging: Judging = "threads",
-        start_timeout: float = 15.0,
+        self, options: ProxyOptions, *, judging: Judging = "threads", start_timeout: float = 15.0
     ) -> None:
-        self.app = ProxyApp(options, transport=transport, judging=judging)
+        self.app = ProxyApp(options, judging=judging)
         self._socket = _bind(options.host, options.port)
         self.url = _url(self._socket)
         self._start_timeout = start_timeout
-        self._server = uvicorn.Server(_uvicorn_config(self.app, access_log=options.access_log))
+        self._grace = options.server.grace
+        self._server = Server(_server_config(self.app, options), name="proxy")
         self._filter = _RedactingFilter(self.app.redactor)
         self._thread = threading.Thread(
             target=self._server.run,
@@ -1416,10 +1557,11 @@ class ProxyServer:
         return self
 
     def stop(self) -> None:
-        """Stop: in-flight exchanges finish, judging ends, the reports are written."""
+        """Stop: in-flight exchanges get the grace period, judging ends, the reports are
+        written."""
         self._server.should_exit = True
         if self._thread.is_alive():
-            self._thread.join(timeout=GRACEFUL_SHUTDOWN + 30)
+            self._thread.join(timeout=self._grace + 90)
         self._socket.close()
         for name in _LOGGERS:
             logging.getLogger(name).removeFilter(self._filter)
@@ -1431,14 +1573,10 @@ class ProxyServer:
         self.stop()
 
 
-class _Stopped(Exception):  # noqa: N818 - a signal, turned into a clean exit
-    pass
-
-
 def run_proxy(options: ProxyOptions) -> int:
-    """Check the options, bind, print where the proxy listens, serve until stopped; the
-    exit status is :meth:`ProxyApp.exit_code`. Uses uvicorn like ``serve`` (and must follow
-    whatever server stack ``serve`` settles on)."""
+    """Check the options, bind, serve until stopped (SIGTERM or Ctrl-C: in-flight requests
+    get ``[server] grace`` seconds, a second signal stops at once), print where the proxy
+    listens once it serves; the exit status is :meth:`ProxyApp.exit_code`."""
     if not is_loopback_host(options.host) and not options.admin_token:
         msg = (
             f"--host {options.host} exposes the admin API beyond this machine: "
@@ -1458,27 +1596,27 @@ def run_proxy(options: ProxyOptions) -> int:
         except OSError as error:
             msg = f"--record {options.record}: cannot create the folder: {error.strerror}"
             raise ValueError(msg) from None
+    # Each client connection may hold one to a target: both need file descriptors.
+    wanted = options.server.max_connections
+    allowed = open_files_allowance(wanted + UPSTREAM_CONNECTIONS) - UPSTREAM_CONNECTIONS
+    if allowed < wanted:
+        print(
+            f"face-contracts: the open-files limit leaves room for {max(allowed, 1)} client "
+            f"connections, fewer than max_connections = {wanted}",
+            file=sys.stderr,
+            flush=True,
+        )
+        options = replace(options, server=replace(options.server, max_connections=max(allowed, 1)))
     app = ProxyApp(options, judging="process")
     sock = _bind(options.host, options.port)
-    config = _uvicorn_config(app, access_log=options.access_log)
     redacting = _RedactingFilter(app.redactor)
     for name in _LOGGERS:
         logging.getLogger(name).addFilter(redacting)
     url = _url(sock)
     targets = ", ".join(f"{vendor} -> {target}" for vendor, target in app.meta()["targets"].items())
-    print(
-        f"face-contracts proxy listening on {url} ({targets}; admin: {url}/__admin/)",
-        flush=True,
-    )
-
-    def stop(signum: int, frame: object) -> None:
-        # uvicorn re-raises the signal that stopped it once it has shut down gracefully.
-        del signum, frame
-        raise _Stopped
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    with contextlib.suppress(_Stopped):
-        uvicorn.Server(config).run(sockets=[sock])
+    line = f"face-contracts proxy listening on {url} ({targets}; admin: {url}/__admin/)"
+    config = _server_config(app, options, backlog=BACKLOG)
+    # The line is printed by the server once it serves the socket.
+    Server(config, listening=line, owns_process=True, name="proxy").run(sockets=[sock])
     print(app.summary_line(), file=sys.stderr, flush=True)
     return app.exit_code()
