@@ -44,6 +44,6 @@ def test_ruff_format_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_strict_is_clean_on_src() -> None:
+def test_mypy_strict_is_clean_on_src_and_tests() -> None:
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -68,7 +68,7 @@ RENAMED = {
     "facepp.thousandlandmark": ("time_used", "timeUsed"),
     "facepp.detect": ("time_used", "timeUsed"),
 }
-KEYS = {
+KEYS: dict[str, Any] = {
     "ailab": "proxy-test-ailab-key-5c1d9e",
     "acedata": "proxy-test-acedata-token-8b2f4a",
     "facepp": ("proxy-test-facepp-key-3e7a10", "proxy-test-facepp-secret-9d4c22"),
@@ -828,7 +828,7 @@ def test_judging_goes_on_in_threads_when_the_judging_process_dies(
         proxy.app.settle()
         executor = proxy.app._executor
         assert isinstance(executor, concurrent.futures.ProcessPoolExecutor)
-        for process in list(executor._processes.values()):  # type: ignore[attr-defined]
+        for process in list(executor._processes.values()):
             process.kill()
             process.join(10)
         for _ in range(3):
