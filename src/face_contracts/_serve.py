@@ -8,7 +8,6 @@ reported in one line. The address is printed once the socket accepts connections
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +17,14 @@ import orjson
 
 from face_contracts import faces
 from face_contracts._net import is_loopback_host
-from face_contracts._transport import Server, ServerConfig, Supervisor, open_files_allowance
+from face_contracts._transport import (
+    BACKLOG,
+    Server,
+    ServerConfig,
+    Supervisor,
+    listening_socket,
+    open_files_allowance,
+)
 from face_contracts.contracts import operations
 from face_contracts.mock import FaceMock
 from face_contracts.server import ENVIRONMENT_CONFIG, MockApp, read_settings_file
@@ -38,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["ServeOptions", "admin_token", "parse_port", "parse_workers", "run"]
 
 ADMIN_TOKEN_VARIABLE = "FACE_CONTRACTS_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a secret
-BACKLOG = 2048
 
 
 @dataclass(frozen=True)
@@ -103,22 +108,6 @@ def admin_token(
         return token
     token = (os.environ if environ is None else environ).get(ADMIN_TOKEN_VARIABLE, "").strip()
     return token or None
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        reason = (
-            "is already in use" if error.errno in (98, 48) else f"cannot be bound: {error.strerror}"
-        )
-        msg = f"port {port} on {host} {reason}"
-        raise ValueError(msg) from None
-    return sock
 
 
 def _server_settings(options: ServeOptions, from_file: ServerSettings | None) -> ServerSettings:
@@ -192,8 +181,7 @@ def run(options: ServeOptions) -> int:
         )
         settings = replace(settings, max_connections=allowed)
 
-    sock = _bind(options.host, options.port)
-    sock.listen(BACKLOG)
+    sock = listening_socket(options.host, options.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"

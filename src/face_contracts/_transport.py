@@ -31,6 +31,7 @@ import ctypes
 import logging
 import os
 import signal
+import socket
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -43,21 +44,25 @@ from face_contracts.server import DROP_EXTENSION
 from face_contracts.settings import ServerSettings
 
 if TYPE_CHECKING:
-    import socket
     from types import FrameType
 
     from uvicorn.server import ServerState
 
 __all__ = [
+    "BACKLOG",
     "FD_RESERVE",
     "LINGER",
     "LimitedHttpToolsProtocol",
     "Server",
     "ServerConfig",
     "Supervisor",
+    "listening_socket",
     "open_files_allowance",
     "return_large_buffers",
 ]
+
+BACKLOG = 2048
+"""Connections the listening socket queues before the server accepts them."""
 
 LINGER = 2.0
 """Seconds a refused connection keeps reading (and dropping) what the client still sends, so
@@ -449,3 +454,26 @@ def open_files_allowance(wanted: int) -> int:
     if soft == resource.RLIM_INFINITY:
         return wanted
     return max(1, min(wanted, soft - FD_RESERVE))
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` (0: a free port) and listening, for ``serve`` and
+    ``proxy`` alike; a port outside 0..65535, in use or not bindable is a ValueError whose
+    message says which."""
+    if not 0 <= port <= 65535:
+        msg = f"--port must be 0 to 65535, not {port}"
+        raise ValueError(msg)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        reason = (
+            "is already in use" if error.errno in (98, 48) else f"cannot be bound: {error.strerror}"
+        )
+        msg = f"port {port} on {host} {reason}"
+        raise ValueError(msg) from None
+    sock.listen(BACKLOG)
+    return sock

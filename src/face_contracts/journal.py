@@ -22,7 +22,20 @@ if TYPE_CHECKING:
 
     from face_contracts.validation import Report
 
-__all__ = ["FileRecord", "Journal", "JournalEntry", "JournalQuery"]
+__all__ = ["FileRecord", "Journal", "JournalEntry", "JournalQuery", "upload_document"]
+
+
+def upload_document(
+    data: bytes | memoryview, filename: str | None, content_type: str | None
+) -> dict[str, Any]:
+    """An uploaded file as a request document's part: base64 bytes, its name and type when
+    sent (what ``validate(op, "request", ...)`` reads)."""
+    part: dict[str, Any] = {"base64": base64.b64encode(data).decode()}
+    if filename is not None:
+        part["filename"] = filename
+    if content_type is not None:
+        part["content_type"] = content_type
+    return part
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,12 +145,7 @@ class JournalEntry:
         for name, part in self.files.items():
             if part.data is None:
                 return None
-            entry: dict[str, Any] = {"base64": base64.b64encode(part.data).decode()}
-            if part.filename is not None:
-                entry["filename"] = part.filename
-            if part.content_type is not None:
-                entry["content_type"] = part.content_type
-            body[name] = entry
+            body[name] = upload_document(part.data, part.filename, part.content_type)
         return {"headers": dict(self.headers), "body": body}
 
     @cached_property

@@ -34,11 +34,9 @@ import multiprocessing
 import os
 import re
 import signal
-import socket
 import sys
 import threading
 import time
-import tomllib
 import traceback
 import zlib
 from collections import deque
@@ -51,12 +49,19 @@ import orjson
 
 import face_contracts.vendors
 from face_contracts._net import bearer_token, is_loopback_host
-from face_contracts._transport import Server, ServerConfig, open_files_allowance
+from face_contracts._transport import (
+    BACKLOG,
+    Server,
+    ServerConfig,
+    listening_socket,
+    open_files_allowance,
+)
 from face_contracts._upstream import UpstreamConnection, UpstreamError, UpstreamPool
 from face_contracts.contract_suite.cases import Expect
 from face_contracts.contract_suite.judge import Answer, Drift, judge, judge_report
 from face_contracts.contract_suite.report import DriftTally
 from face_contracts.contracts import contracts, operations
+from face_contracts.journal import upload_document
 from face_contracts.mock._http import BodyError, HttpRequest, parse_body
 from face_contracts.recordings import (
     Recording,
@@ -66,10 +71,16 @@ from face_contracts.recordings import (
     save_recording,
 )
 from face_contracts.redaction import MASK, SECRET_ENVIRONMENT, Redactor, is_secret_name
-from face_contracts.settings import ServerSettings, SettingsError, parse_server_settings
+from face_contracts.settings import (
+    ServerSettings,
+    SettingsError,
+    parse_server_settings,
+    read_toml,
+)
 from face_contracts.validation import validate
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import (
         Awaitable,
         Callable,
@@ -104,7 +115,6 @@ VENDORS = tuple(face_contracts.vendors.VENDORS)  # the vendors a target may be n
 DEFAULT_UPSTREAM_TIMEOUT = 60.0  # seconds a target may take to answer (the live suite's)
 CONNECT_TIMEOUT = 10.0
 UPSTREAM_CONNECTIONS = 100  # connections to the targets, shared by all clients
-BACKLOG = 2048  # connections the listening socket queues (serve's)
 # The [server] settings that apply to the proxy (served by serve's stack, with its limits):
 # the rest (engine threads and deadline, shared state) belong to the mock's engine.
 PROXY_SERVER_SETTINGS = (
@@ -239,15 +249,7 @@ def read_proxy_settings(path: Path | None) -> ServerSettings:
     apply to a proxy."""
     if path is None:
         return ServerSettings()
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as error:
-        msg = f"{path}: cannot read: {error.strerror}"
-        raise ValueError(msg) from None
-    except tomllib.TOMLDecodeError as error:
-        msg = f"{path}: not valid TOML: {error}"
-        raise ValueError(msg) from None
+    data = read_toml(path)
     taken = ", ".join(PROXY_SERVER_SETTINGS)
     other = sorted(key for key in data if key != "server")
     if other:
@@ -1336,12 +1338,7 @@ def _request_document(headers: Mapping[str, str], parsed: ParsedBody) -> dict[st
         return {"headers": dict(headers), "body": parsed.json}
     body: dict[str, Any] = dict(parsed.fields)
     for name, part in parsed.files.items():
-        entry: dict[str, Any] = {"base64": base64.b64encode(part.data).decode()}
-        if part.filename is not None:
-            entry["filename"] = part.filename
-        if part.content_type is not None:
-            entry["content_type"] = part.content_type
-        body[name] = entry
+        body[name] = upload_document(part.data, part.filename, part.content_type)
     return {"headers": dict(headers), "body": body}
 
 
@@ -1488,24 +1485,6 @@ def _server_config(app: ProxyApp, options: ProxyOptions, **extra: Any) -> Server
     )
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    if not 0 <= port <= 65535:
-        msg = f"--port must be 0 to 65535, not {port}"
-        raise ValueError(msg)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        reason = "is already in use" if error.errno in (98, 48) else f"cannot be bound: {error}"
-        msg = f"port {port} on {host} {reason}"
-        raise ValueError(msg) from None
-    sock.listen(BACKLOG)
-    return sock
-
-
 def _url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
@@ -1525,7 +1504,7 @@ class ProxyServer:
         self, options: ProxyOptions, *, judging: Judging = "threads", start_timeout: float = 15.0
     ) -> None:
         self.app = ProxyApp(options, judging=judging)
-        self._socket = _bind(options.host, options.port)
+        self._socket = listening_socket(options.host, options.port)
         self.url = _url(self._socket)
         self._start_timeout = start_timeout
         self._grace = options.server.grace
@@ -1608,7 +1587,7 @@ def run_proxy(options: ProxyOptions) -> int:
         )
         options = replace(options, server=replace(options.server, max_connections=max(allowed, 1)))
     app = ProxyApp(options, judging="process")
-    sock = _bind(options.host, options.port)
+    sock = listening_socket(options.host, options.port)
     redacting = _RedactingFilter(app.redactor)
     for name in _LOGGERS:
         logging.getLogger(name).addFilter(redacting)

@@ -18,7 +18,6 @@ import logging
 import os
 import threading
 import time
-import tomllib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,6 +38,7 @@ from face_contracts.settings import (
     SettingsError,
     parse_server_settings,
     parse_settings,
+    read_toml,
 )
 from face_contracts.state import StateUnavailableError
 from face_contracts.state_redis import open_state
@@ -661,15 +661,7 @@ def read_settings_file(path: str | os.PathLike[str]) -> tuple[Settings, ServerSe
     """The mock configuration and the ``[server]`` table of a TOML settings file."""
 
     file = Path(path)
-    try:
-        with file.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as error:
-        msg = f"{file}: cannot read: {error.strerror}"
-        raise ConfigError(msg) from None
-    except tomllib.TOMLDecodeError as error:
-        msg = f"{file}: not valid TOML: {error}"
-        raise ConfigError(msg) from None
+    data = read_toml(file)
     try:
         server = parse_server_settings(data.pop("server", {}))
         return parse_settings(data, base_dir=file.resolve().parent), server

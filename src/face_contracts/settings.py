@@ -24,8 +24,10 @@ import hashlib
 import math
 import secrets
 import string
+import tomllib
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema
@@ -40,9 +42,9 @@ from face_contracts.redaction import MASK
 from face_contracts.vendors import VENDORS
 
 if TYPE_CHECKING:
+    import os
     import random
     from collections.abc import Iterable, Mapping
-    from pathlib import Path
 
     from face_contracts.contracts import Contracts
 
@@ -60,6 +62,7 @@ __all__ = [
     "When",
     "parse_server_settings",
     "parse_settings",
+    "read_toml",
     "settings_file_schema",
     "settings_schema",
 ]
@@ -456,6 +459,20 @@ SERVER_SCHEMA: dict[str, Any] = {
 @cache
 def _server_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(SERVER_SCHEMA)
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A settings file's TOML (the standard tomllib), for ``serve`` and ``proxy`` alike; a
+    file that cannot be read or is not TOML is a SettingsError naming the file."""
+    try:
+        with Path(path).open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        msg = f"{path}: cannot read: {error.strerror}"
+        raise SettingsError(msg) from None
+    except tomllib.TOMLDecodeError as error:
+        msg = f"{path}: not valid TOML: {error}"
+        raise SettingsError(msg) from None
 
 
 def parse_server_settings(
