@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from face_contracts import operations, validate
 from face_contracts.images import encode_image
 from face_contracts.mock import FaceMock, HttpRequest, HttpResponse, encode_request
+from face_contracts.mock._engine import Deferred
 from face_contracts.strategies import documents, invalid_documents
 from face_contracts.vendors import vendor_of
 
@@ -608,3 +609,68 @@ def test_reset_between_hypothesis_examples() -> None:
             assert second.json()["face_num"] == faces
 
     example()
+
+
+# --- answering on a server's event loop --------------------------------------------------
+
+
+def _on_loop(mock: FaceMock, request: HttpRequest) -> HttpResponse | str:
+    """The answer given on the loop, or why the call was deferred to the threads."""
+    try:
+        return mock.handle(request, on_loop=True)
+    except Deferred as deferred:
+        return str(deferred)
+
+
+@pytest.mark.parametrize(
+    "operation", ["facepp.detect", "facepp.thousandlandmark", "ailab.face_key_points"]
+)
+def test_the_loop_answers_only_what_the_caches_hold(operation: str) -> None:
+    mock = FaceMock()
+    # A picture of its own: the analysis cache is the process's.
+    seed = 11 + OPERATIONS.index(operation)
+    picture = encode_image("JPEG", 640, 480, seed=seed, faces=((220, 120, 200, 240),))
+    file = {
+        "filename": "f.jpg",
+        "content_type": "image/jpeg",
+        "base64": base64.b64encode(picture).decode(),
+    }
+    field = "image" if operation.startswith("ailab.") else "image_file"
+    request = encode_request(operation, good_request(operation, **{field: file}))
+    assert _on_loop(mock, request) == "a picture not analysed yet"
+    threaded = mock.handle(request)
+    answered = _on_loop(mock, request)
+    assert isinstance(answered, HttpResponse)
+    assert answered.status == threaded.status == 200
+    check(operation, answered, request=None)
+    assert len(mock.calls()) == 2  # the deferred try is not a call
+    options = {"return_landmark": "left_eye"} if operation == "facepp.thousandlandmark" else None
+    if options:  # known picture, answer not rendered yet
+        other = encode_request(operation, good_request(operation, **{field: file}, **options))
+        assert _on_loop(mock, other) == "an answer not rendered yet"
+
+
+def test_the_loop_defers_image_urls_rules_and_large_forms() -> None:
+    mock = FaceMock()
+    url_call = encode_request("acedata.face_analyze", good_request("acedata.face_analyze"))
+    assert _on_loop(mock, url_call) == "an image URL"
+    mock.handle(encode_request("facepp.detect", good_request("facepp.detect")))
+    known = encode_request("facepp.detect", good_request("facepp.detect"))
+    assert isinstance(_on_loop(mock, known), HttpResponse)
+    rule = mock.force_error("CONCURRENCY_LIMIT_EXCEEDED", operation="facepp.detect", nth=2)
+    assert _on_loop(mock, known) == "the call may change shared state or a rule's counts"
+    rule.remove()
+    boundary = "b"
+    parts = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="f{n}"\r\n\r\nv\r\n'
+        for n in range(100)
+    )
+    crowded = HttpRequest(
+        "POST",
+        known.path,
+        {"content-type": f"multipart/form-data; boundary={boundary}"},
+        (parts + f"--{boundary}--\r\n").encode(),
+        "",
+    )
+    assert _on_loop(mock, crowded) == "a form of many parts"
+    assert mock.handle(crowded).status == 400  # in a thread: the vendor's own refusal

@@ -31,13 +31,15 @@ import pytest
 from face_contracts import validate
 from face_contracts.contracts import contracts
 from face_contracts.mock import FaceMock
-from face_contracts.mock._engine import body_limit
+from face_contracts.mock._engine import Deferred, body_limit
 from face_contracts.server import MockApp
 from face_contracts.settings import ServerSettings
 
 CLI = [sys.executable, "-m", "face_contracts"]
 ANALYZE = "/face/analyze"  # Ace Data: a JSON body naming an image URL
 ACE_HEADERS = {"authorization": "Bearer token", "content-type": "application/json"}
+DENSE = "/facepp/v1/face/thousandlandmark"  # Face++: a multipart upload
+FACE = Path(__file__).resolve().parents[1] / "fixtures" / "images" / "astronaut.png"
 WAIT = 30.0  # seconds: bounds a hang; never what a test measures
 
 
@@ -196,6 +198,8 @@ class GatedMock(FaceMock):
         self.threads: list[int] = []
 
     def handle(self, request: Any, **options: Any) -> Any:
+        if options.get("on_loop"):  # gated work belongs to the engine's threads
+            raise Deferred(self.state.begin_call(), "gated")
         self.threads.append(threading.get_ident())
         self.entered.set()
         answer = super().handle(request, **options)
@@ -223,6 +227,82 @@ def test_health_answers_while_an_image_url_hangs() -> None:
         assert validate("acedata.face_analyze", "error", answer.content, status=answer.status_code)
         assert server.stop() == 0
         assert "Traceback" not in server.log()
+
+
+def _dense_call(url: str, picture: bytes) -> httpx.Response:
+    return httpx.post(
+        url + DENSE,
+        data={"api_key": "key", "api_secret": "secret", "return_landmark": "all"},
+        files={"image_file": ("face.png", picture, "image/png")},
+        timeout=WAIT,
+    )
+
+
+class GatedAceData(FaceMock):
+    """A mock whose Ace Data calls, in the engine's threads, wait for the test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def handle(self, request: Any, **options: Any) -> Any:
+        if request.path == ANALYZE and not options.get("on_loop"):
+            self.entered.set()
+            self.release.wait(WAIT * 2)
+        return super().handle(request, **options)
+
+
+def test_a_call_the_caches_answer_does_not_wait_for_busy_engine_threads() -> None:
+    # Before: every call queued for the engine's threads. Now a call whose picture was
+    # analysed and whose answer was rendered before is answered on the event loop while
+    # the only engine thread is busy, with its own ids; a new picture still goes to it.
+    picture = FACE.read_bytes()
+    mock = GatedAceData()
+    with in_thread(MockApp(mock, settings=ServerSettings(engine_threads=1))) as url:
+        first = _dense_call(url, picture)  # a new picture: analysed in the thread
+        assert first.status_code == 200, first.text
+        slow = Background(
+            "POST", url + ANALYZE, headers=ACE_HEADERS, json={"image_url": "http://x/a.jpg"}
+        )
+        try:
+            assert mock.entered.wait(WAIT)  # the only engine thread is now held
+            again = _dense_call(url, picture)
+            assert slow.pending
+        finally:
+            mock.release.set()
+        assert slow.result().status_code == 200
+    assert again.status_code == 200
+    assert again.json()["face"] == first.json()["face"]
+    assert again.json()["request_id"] != first.json()["request_id"]
+
+
+def test_calls_answered_on_the_loop_or_in_threads_keep_the_ids_of_the_call_order() -> None:
+    # A call sent to the threads after the loop tried it keeps its number, so the server
+    # gives the same ids as the in-process mock for the same calls in the same order.
+    from face_contracts.mock import HttpRequest
+
+    pictures = [FACE.read_bytes(), (FACE.parent / "group.jpg").read_bytes()]
+    order = [0, 0, 1, 0, 1, 1]
+    served_ids, in_process_ids = [], []
+    with in_thread(MockApp(FaceMock())) as url:
+        for index in order:
+            answer = _dense_call(url, pictures[index])
+            assert answer.status_code == 200, answer.text
+            served_ids.append(answer.json()["request_id"])
+    in_process = FaceMock()
+    for index in order:
+        sent = httpx.Request(
+            "POST",
+            "http://mock" + DENSE,
+            data={"api_key": "key", "api_secret": "secret", "return_landmark": "all"},
+            files={"image_file": ("face.png", pictures[index], "image/png")},
+        )
+        body = sent.read()
+        request = HttpRequest("POST", DENSE, dict(sent.headers), body, "")
+        in_process_ids.append(orjson.loads(in_process.handle(request).body)["request_id"])
+    assert served_ids == in_process_ids
+    assert len(set(served_ids)) == len(order)
 
 
 def test_a_400000_part_body_is_parsed_off_the_event_loop() -> None:

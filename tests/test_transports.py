@@ -140,9 +140,9 @@ class Recording(FaceMock):
         super().__init__()
         self.seen: list[HttpRequest] = []
 
-    def handle(self, request: HttpRequest, *, deadline: float | None = None) -> HttpResponse:
+    def handle(self, request: HttpRequest, **options: Any) -> HttpResponse:
         self.seen.append(request)
-        return super().handle(request, deadline=deadline)
+        return super().handle(request, **options)
 
 
 def test_both_transports_hand_the_engine_the_same_request(server: MockServer) -> None:
@@ -408,7 +408,7 @@ def test_a_user_s_pytest_httpserver_can_serve_the_mock() -> None:
 
 
 class Broken(FaceMock):
-    def handle(self, request: HttpRequest, *, deadline: float | None = None) -> HttpResponse:
+    def handle(self, request: HttpRequest, **options: Any) -> HttpResponse:
         msg = "engine bug"
         raise RuntimeError(msg)
 

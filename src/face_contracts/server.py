@@ -30,7 +30,7 @@ from face_contracts._net import bearer_token
 from face_contracts.contracts import operations
 from face_contracts.journal import JournalEntry, JournalQuery
 from face_contracts.mock import FaceMock, HttpRequest, HttpResponse
-from face_contracts.mock._engine import body_limit
+from face_contracts.mock._engine import Deferred, body_limit
 from face_contracts.openapi import openapi_document
 from face_contracts.settings import (
     ServerSettings,
@@ -42,6 +42,11 @@ from face_contracts.settings import (
 )
 from face_contracts.state import StateUnavailableError
 from face_contracts.state_redis import open_state
+
+ON_LOOP_BYTES = 4 << 20
+"""The largest request body the event loop itself may parse and answer from the engine's
+caches (about a millisecond of work); larger ones, forms of many parts and any call that
+needs slow work are answered in the engine's threads."""
 
 ConfigError = SettingsError  # the settings model's error, under the name this module used
 
@@ -133,12 +138,30 @@ class MockApp:
                 await self._body_timeout(send)
             return
         request = HttpRequest(method, path, headers, body, request.query)
-        # The engine bounds its own waiting (image URLs) by the same deadline, so its thread
-        # is free about when the request's answer is due.
-        deadline = time.monotonic() + self.settings.request_deadline
-        response = await self._engine(
-            lambda: self.mock.handle(request, deadline=deadline), operation, request
-        )
+        response = ticket = None
+        if len(body) <= ON_LOOP_BYTES:
+            # A call that needs no slow work is answered here: handing it to a thread costs
+            # more than the call (benchmarks/README.md); the rest is deferred to the threads.
+            try:
+                response = self.mock.handle(request, on_loop=True)
+            except Deferred as deferred:
+                ticket = deferred.ticket
+            except Exception:  # a bug of ours must not become a bare traceback to the client
+                logger.exception("engine failure on %s %s", request.method, request.path)
+                response = await self._engine(
+                    lambda: self.mock.internal_error(operation, request), operation, request
+                )
+                if response is None:
+                    return
+        if response is None:
+            # The engine bounds its own waiting (image URLs) by the same deadline, so its
+            # thread is free about when the request's answer is due.
+            deadline = time.monotonic() + self.settings.request_deadline
+            response = await self._engine(
+                lambda: self.mock.handle(request, deadline=deadline, ticket=ticket),
+                operation,
+                request,
+            )
         if response is None:  # the server is stopping and its grace period is over
             return
         try:

@@ -35,10 +35,18 @@ from face_contracts.contracts import contracts
 from face_contracts.generation._scene import Chooser, Face, HashChooser, RandomChooser, Scene
 from face_contracts.journal import FileRecord, JournalEntry, JournalQuery
 from face_contracts.mock._fetch import FetchFailure, fetch_loopback, loopback_url
-from face_contracts.mock._http import BodyError, HttpRequest, HttpResponse, ParsedBody, parse_body
+from face_contracts.mock._http import (
+    BodyError,
+    HttpRequest,
+    HttpResponse,
+    ParsedBody,
+    PartBudgetError,
+    parse_body,
+)
 from face_contracts.mock._pictures import (
     Picture,
     analyse,
+    analysed,
     default_picture,
     faces_for,
     grid_scene,
@@ -53,18 +61,38 @@ from face_contracts.settings import (
     When,
     parse_changes,
 )
-from face_contracts.state import MemoryState, State, StateUnavailableError
+from face_contracts.state import CallTicket, MemoryState, State, StateUnavailableError
 from face_contracts.vendors import VENDORS, Answer, Refusal, Vendor, vendor_of
 from face_contracts.vendors._base import big_enough
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["Call", "Engine", "body_limit"]
+__all__ = ["Call", "Deferred", "Engine", "body_limit"]
 
 _LOG = logging.getLogger("face_contracts.mock")
 _Rule = TypeVar("_Rule", ForcedError, Fault, StubbedResponse)
 _PROCESS = f"{socket.gethostname()}:{os.getpid()}"
+_ON_LOOP = threading.local()  # .active: this thread answers a call on the server's event loop
+_ON_LOOP_PARTS = 64  # multipart parts parsed on the loop (1,000 would take it some 20 ms)
+
+
+class Deferred(Exception):  # noqa: N818 - control flow, not a failure
+    """A call the server tried to answer on its event loop needs slow work (a picture not
+    analysed yet, an answer not rendered yet, an image URL): answer it in a thread with
+    ``handle(request, ticket=deferred.ticket)``, which keeps the call's number."""
+
+    def __init__(self, ticket: CallTicket, reason: str) -> None:
+        super().__init__(reason)
+        self.ticket = ticket
+
+
+class _SlowWork(Exception):  # noqa: N818 - control flow: caught in Engine.handle
+    pass
+
+
+def _on_loop() -> bool:
+    return getattr(_ON_LOOP, "active", False)
 
 
 def body_limit(operation: str | None) -> int:
@@ -112,7 +140,13 @@ class Call:
     @cached_property
     def parsed(self) -> ParsedBody:
         """The body, parsed by its declared content type (raises BodyError)."""
-        return parse_body(self.request.headers.get("content-type", ""), self.request.body)
+        content_type = self.request.headers.get("content-type", "")
+        if not _on_loop():
+            return parse_body(content_type, self.request.body)
+        try:
+            return parse_body(content_type, self.request.body, part_budget=_ON_LOOP_PARTS)
+        except PartBudgetError:
+            raise _SlowWork("a form of many parts") from None
 
     @cached_property
     def fields(self) -> dict[str, Any]:
@@ -153,7 +187,13 @@ class Call:
 
     def picture(self, data: bytes | memoryview) -> Picture:
         """The analysis of a picture (format, size, decodability, faces: once per digest)."""
-        picture = analyse(data)
+        if _on_loop():
+            known = analysed(data)
+            if known is None:
+                raise _SlowWork("a picture not analysed yet")
+            picture = known
+        else:
+            picture = analyse(data)
         self.digests[id(data)] = picture.digest  # the journal need not hash it again
         return picture
 
@@ -164,6 +204,8 @@ class Call:
         registered = self.settings.images.get(url)
         if registered is not None:
             return registered
+        if _on_loop():
+            raise _SlowWork("an image URL")
         try:
             if loopback_url(url):
                 return fetch_loopback(url, own=self.engine.own_addresses, deadline=self.deadline)
@@ -406,15 +448,50 @@ class Engine:
         """The operation served at this method and path, if any."""
         return _routes().get((method.upper(), path.rstrip("/") or "/"))
 
-    def handle(self, request: HttpRequest, *, deadline: float | None = None) -> HttpResponse:
+    def handle(
+        self,
+        request: HttpRequest,
+        *,
+        deadline: float | None = None,
+        on_loop: bool = False,
+        ticket: CallTicket | None = None,
+    ) -> HttpResponse:
         """Answer one request as the vendor would. ``deadline`` (``time.monotonic()``)
-        bounds the waiting inside (image URLs)."""
+        bounds the waiting inside (image URLs).
+
+        ``on_loop``: the caller is an event loop that must not wait; the call is answered
+        only if that takes no slow work (its picture analysed and its answer rendered
+        before, no image URL to fetch) and cannot touch a shared state or a rule's counts
+        (an in-memory state, no forced errors, faults, stubs, credits, rate or concurrency
+        limits); otherwise :class:`Deferred` is raised before the call has changed anything
+        but its number, which ``ticket`` then hands to the retry."""
         operation = self.route(request.method, request.path)
         try:
-            ticket = self.state.begin_call()
+            if ticket is None:
+                ticket = self.state.begin_call()
             settings = self._current(ticket.settings_version)
         except StateUnavailableError as error:
             return self._state_failure(operation, request, error)
+        if not on_loop:
+            return self._handle(request, operation, ticket, settings, deadline)
+        if not (isinstance(self.state, MemoryState) and _stateless(settings)):
+            raise Deferred(ticket, "the call may change shared state or a rule's counts")
+        _ON_LOOP.active = True
+        try:
+            return self._handle(request, operation, ticket, settings, deadline)
+        except _SlowWork as slow:
+            raise Deferred(ticket, str(slow)) from None
+        finally:
+            _ON_LOOP.active = False
+
+    def _handle(
+        self,
+        request: HttpRequest,
+        operation: str | None,
+        ticket: CallTicket,
+        settings: Settings,
+        deadline: float | None,
+    ) -> HttpResponse:
         call = Call(self, request, operation, ticket.sequence, settings, deadline)
         delay = 0.0
         try:
@@ -606,6 +683,19 @@ class Engine:
 # --- helpers -------------------------------------------------------------------------------
 
 
+def _stateless(settings: Settings) -> bool:
+    """Whether a call under these settings changes no state but the journal: no rule
+    counts (forced errors, faults, stubs), no credits, rate windows or concurrency slots."""
+    return not (
+        settings.errors
+        or settings.faults
+        or settings.responses
+        or settings.credits is not None
+        or settings.rate_per_second is not None
+        or settings.concurrency is not None
+    )
+
+
 def _minimum_side(scene: Scene, limits: Mapping[str, Any]) -> int:
     rule = limits.get("min_face_side") or {}
     short = min(scene.width, scene.height) * rule.get("fraction_of_short_side", 0)
@@ -780,6 +870,8 @@ def _rendered(operation: str, scene: Scene, request_body: Mapping[str, Any]) -> 
     found = _RENDERED.get(key)
     if found is not None:
         return found
+    if _on_loop():
+        raise _SlowWork("an answer not rendered yet")
     request = {"body": dict(request_body)}
     chooser = RandomChooser(_seed(operation, scene, options))
     document = vendor_of(operation).render(operation, scene, request, chooser)

@@ -29,6 +29,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "ParsedBody",
+    "PartBudgetError",
     "bearer_token",
     "encode_request",
     "multipart_body",
@@ -110,8 +111,15 @@ def parse_options_header(value: str | bytes) -> tuple[bytes, dict[bytes, bytes]]
     return _parse_options_header(value)
 
 
-def parse_body(content_type: str, body: bytes) -> ParsedBody:
-    """Parse a request body by its declared content type."""
+class PartBudgetError(Exception):
+    """A multipart body has more parts than the caller's ``part_budget`` (not a malformed
+    body: the caller parses it again with the full allowance elsewhere)."""
+
+
+def parse_body(content_type: str, body: bytes, *, part_budget: int | None = None) -> ParsedBody:
+    """Parse a request body by its declared content type. ``part_budget``: raise
+    :class:`PartBudgetError` after that many multipart parts (the server's event loop
+    parses only small forms itself)."""
     media, params = parse_options_header(content_type or "")
     media_type = media.decode("latin-1").lower()
     if not body and media_type != "multipart/form-data":
@@ -121,7 +129,7 @@ def parse_body(content_type: str, body: bytes) -> ParsedBody:
         if not boundary:
             msg = "multipart body without a boundary"
             raise BodyError(msg)
-        return _multipart(boundary, body)
+        return _multipart(boundary, body, part_budget)
     if media_type == "application/x-www-form-urlencoded":
         try:
             text = body.decode("utf-8")
@@ -141,12 +149,14 @@ def parse_body(content_type: str, body: bytes) -> ParsedBody:
     return ParsedBody(kind="other")
 
 
-def _multipart(boundary: bytes, body: bytes) -> ParsedBody:
+def _multipart(boundary: bytes, body: bytes, part_budget: int | None) -> ParsedBody:
     parsed = ParsedBody(kind="multipart")
     state: dict[str, Any] = {}
 
     def on_part_begin() -> None:
         state["parts"] = state.get("parts", 0) + 1
+        if part_budget is not None and state["parts"] > part_budget:
+            raise PartBudgetError
         if state["parts"] > MAX_PARTS:
             msg = f"the multipart body has more than {MAX_PARTS} parts"
             raise BodyError(msg)
@@ -207,7 +217,7 @@ def _multipart(boundary: bytes, body: bytes) -> ParsedBody:
     try:
         written = parser.write(body)
         parser.finalize()
-    except BodyError:
+    except (BodyError, PartBudgetError):
         raise
     except Exception as error:  # noqa: BLE001 - the parser's own errors are several classes
         msg = f"the multipart body is malformed: {error}"

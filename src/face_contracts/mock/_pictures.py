@@ -40,7 +40,15 @@ from face_contracts.images import (
     read_header,
 )
 
-__all__ = ["Picture", "analyse", "default_picture", "detected_face", "faces_for", "grid_scene"]
+__all__ = [
+    "Picture",
+    "analyse",
+    "analysed",
+    "default_picture",
+    "detected_face",
+    "faces_for",
+    "grid_scene",
+]
 
 # No vendor accepts more than 4096x4096; a picture above twice that is never decoded.
 _DECODE_LIMIT = 8192 * 8192
@@ -79,6 +87,11 @@ def analyse(data: bytes | memoryview) -> Picture:
             _cache.pop(next(iter(_cache)))
         _cache[digest] = picture
     return picture
+
+
+def analysed(data: bytes | memoryview) -> Picture | None:
+    """The analysis of a picture if it is known already (no decoding, no detection)."""
+    return _cache.get(hashlib.sha256(data).hexdigest())
 
 
 def _analyse(data: bytes, digest: str) -> Picture:
