@@ -658,7 +658,7 @@ def test_the_loop_defers_image_urls_rules_and_large_forms() -> None:
     known = encode_request("facepp.detect", good_request("facepp.detect"))
     assert isinstance(_on_loop(mock, known), HttpResponse)
     rule = mock.force_error("CONCURRENCY_LIMIT_EXCEEDED", operation="facepp.detect", nth=2)
-    assert _on_loop(mock, known) == "the call may change shared state or a rule's counts"
+    assert _on_loop(mock, known) == "the call may change a rule's counts or a quota"
     rule.remove()
     boundary = "b"
     parts = "".join(

@@ -266,6 +266,36 @@ def entry(sequence: int, body: int, file: int) -> JournalEntry:
     )  # fmt: skip
 
 
+def test_the_journal_keeps_one_copy_of_an_upload_sent_again() -> None:
+    journal = Journal(3, 1 << 20)
+    picture = bytes(range(256)) * 40
+    digest = hashlib.sha256(picture).hexdigest()
+    for sequence in range(1, 6):
+        body = b"head" + picture + b"tail"  # each request's own body, as a server reads it
+        view = memoryview(body)[4:-4]
+        files = {"image_file": FileRecord("f.jpg", "image/jpeg", len(picture), digest, view)}
+        journal.append(
+            JournalEntry(
+                sequence,
+                "facepp.detect",
+                "POST",
+                "/",
+                {},
+                {},
+                200,
+                "application/json",
+                b"{}",
+                0.0,
+                files,
+            )
+        )
+    kept = [entry.files["image_file"].data for entry in journal.entries()]
+    assert [bytes(data or b"") for data in kept] == [picture] * 3
+    assert all(data is kept[0] for data in kept)  # one copy, whichever request brought it
+    journal.clear()
+    assert journal.entries() == []
+
+
 @pytest.mark.parametrize(("limit", "budget"), [(5, 10_000), (8, 2_500), (3, 0), (50, 700)])
 def test_journal_bounds_match_the_in_memory_journal(
     redis_server: RedisServer, limit: int, budget: int
@@ -346,6 +376,24 @@ def test_reset_forgets_every_count(engines: Callable[..., list[FaceMock]]) -> No
 
 
 # --- Redis only -------------------------------------------------------------------------------
+
+
+def test_a_shared_state_is_never_asked_from_the_event_loop(redis_server: RedisServer) -> None:
+    # A server's loop tries each call itself first; with Redis, the call goes to the
+    # threads before any round trip (a blocking one would stall every connection).
+    from face_contracts.mock._engine import Deferred
+
+    mock = FaceMock(state=RedisState(redis_server.url, prefix=f"test:{secrets.token_hex(6)}"))
+    request = encode_request(
+        "facepp.detect", {"body": {"api_key": "k", "api_secret": "s", "image_file": FILE}}
+    )
+    assert mock.handle(request).status == 200  # the picture and answer are cached now
+    with pytest.raises(Deferred) as deferred:
+        mock.handle(request, on_loop=True)
+    assert deferred.value.ticket is None  # not numbered: Redis was not asked
+    assert mock.handle(request).status == 200
+    assert [entry.sequence for entry in mock.journal] == [1, 2]
+    mock.state.close()
 
 
 def test_recordings_and_objects_cannot_cross_processes(redis_server: RedisServer) -> None:

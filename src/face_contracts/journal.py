@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -256,6 +256,10 @@ class Journal:
         self._entries: deque[JournalEntry] = deque()
         self._payload = 0  # payload bytes held, all entries
         self._kept = 0  # index of the oldest entry that still holds its payload
+        # One copy of each distinct upload, shared by the entries that hold it (digest ->
+        # [bytes, holders]): a test that sends one picture a thousand times keeps it once,
+        # and each request's body is freed with its call.
+        self._uploads: dict[str, list[Any]] = {}
         self._lock = threading.Lock()
 
     def resize(self, limit: int, max_bytes: int) -> None:
@@ -265,18 +269,37 @@ class Journal:
 
     def append(self, entry: JournalEntry) -> None:
         with self._lock:
+            for name, file in entry.files.items():
+                if file.data is None:
+                    continue
+                shared = self._uploads.get(file.sha256)
+                if shared is None:
+                    self._uploads[file.sha256] = [file.data, 1]
+                else:
+                    shared[1] += 1
+                    entry.files[name] = replace(file, data=shared[0])
             self._entries.append(entry)
             self._payload += entry.payload_bytes
             self._trim()
 
+    def _release(self, entry: JournalEntry) -> None:
+        for file in entry.files.values():
+            shared = self._uploads.get(file.sha256) if file.data is not None else None
+            if shared is not None:
+                shared[1] -= 1
+                if shared[1] == 0:
+                    del self._uploads[file.sha256]
+
     def _trim(self) -> None:
         while len(self._entries) > self.limit:
             oldest = self._entries.popleft()
+            self._release(oldest)
             self._payload -= oldest.payload_bytes
             self._kept = max(0, self._kept - 1)
         while self._payload > self.max_bytes and self._kept < len(self._entries):
             entry = self._entries[self._kept]
             if entry.payload_bytes:
+                self._release(entry)
                 self._payload -= entry.payload_bytes
                 self._entries[self._kept] = entry.without_payload()
             self._kept += 1
@@ -284,6 +307,7 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._uploads.clear()
             self._payload = 0
             self._kept = 0
 

@@ -80,9 +80,10 @@ _ON_LOOP_PARTS = 64  # multipart parts parsed on the loop (1,000 would take it s
 class Deferred(Exception):  # noqa: N818 - control flow, not a failure
     """A call the server tried to answer on its event loop needs slow work (a picture not
     analysed yet, an answer not rendered yet, an image URL): answer it in a thread with
-    ``handle(request, ticket=deferred.ticket)``, which keeps the call's number."""
+    ``handle(request, ticket=deferred.ticket)``, which keeps the call's number (None: the
+    call was not numbered yet)."""
 
-    def __init__(self, ticket: CallTicket, reason: str) -> None:
+    def __init__(self, ticket: CallTicket | None, reason: str) -> None:
         super().__init__(reason)
         self.ticket = ticket
 
@@ -461,11 +462,13 @@ class Engine:
 
         ``on_loop``: the caller is an event loop that must not wait; the call is answered
         only if that takes no slow work (its picture analysed and its answer rendered
-        before, no image URL to fetch) and cannot touch a shared state or a rule's counts
-        (an in-memory state, no forced errors, faults, stubs, credits, rate or concurrency
-        limits); otherwise :class:`Deferred` is raised before the call has changed anything
-        but its number, which ``ticket`` then hands to the retry."""
+        before, no image URL to fetch, an in-memory state: a shared one is never asked from
+        the loop) and counts toward nothing (no forced errors, faults, stubs, credits, rate
+        or concurrency limits); otherwise :class:`Deferred` is raised before the call has
+        changed anything but its number, which ``ticket`` then hands to the retry."""
         operation = self.route(request.method, request.path)
+        if on_loop and not isinstance(self.state, MemoryState):
+            raise Deferred(None, "a shared state's round trips")  # never on the loop
         try:
             if ticket is None:
                 ticket = self.state.begin_call()
@@ -474,8 +477,8 @@ class Engine:
             return self._state_failure(operation, request, error)
         if not on_loop:
             return self._handle(request, operation, ticket, settings, deadline)
-        if not (isinstance(self.state, MemoryState) and _stateless(settings)):
-            raise Deferred(ticket, "the call may change shared state or a rule's counts")
+        if not _stateless(settings):
+            raise Deferred(ticket, "the call may change a rule's counts or a quota")
         _ON_LOOP.active = True
         try:
             return self._handle(request, operation, ticket, settings, deadline)
