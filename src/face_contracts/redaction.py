@@ -136,6 +136,16 @@ _ASSIGNMENT = re.compile(
     (?P<value>[^\s&"',;}}\]<>]+)
     """
 )
+# Words every match of _ASSIGNMENT contains (the last word of each name and ending), and
+# of _AUTH_SCHEME: a text holding none of them (most header values: a media type with a
+# random multipart boundary, a user agent) skips those searches, the slow part of masking.
+_ASSIGNMENT_WORDS = tuple(
+    sorted(
+        {name.split("_")[-1] for name in _SECRET_NAMES}
+        | {e.split("_")[-1] for e in _SECRET_ENDINGS}
+    )
+)
+_SCHEME_WORDS = tuple(scheme.lower() for scheme in _SCHEMES.split("|"))
 # "Bearer abc" anywhere, even without a header name in front.
 _AUTH_SCHEME = re.compile(rf"(?i)\b({_SCHEMES})\s+(?!<redacted>)[A-Za-z0-9._~+/=:-]{{4,}}")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/@\s:]+):([^/@\s]+)@")
@@ -197,8 +207,14 @@ class Redactor:
             text = self._pattern.sub(MASK, text)
         if "://" in text:
             text = _USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
-        text = _ASSIGNMENT.sub(_mask_assignment, text)
-        return _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} {MASK}", text)
+        # Only ASCII text is screened: the patterns ignore case the Unicode way (the long s,
+        # U+017F, is an "s" to them), which str.lower() does not follow.
+        lowered = text.lower() if text.isascii() else None
+        if lowered is None or any(word in lowered for word in _ASSIGNMENT_WORDS):
+            text = _ASSIGNMENT.sub(_mask_assignment, text)
+        if lowered is None or any(word in lowered for word in _SCHEME_WORDS):
+            text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} {MASK}", text)
+        return text
 
     def header(self, name: str, value: str) -> str:
         """One header value: a credential header keeps only its auth scheme."""
