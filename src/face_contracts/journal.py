@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -277,7 +277,9 @@ class Journal:
                     self._uploads[file.sha256] = [file.data, 1]
                 else:
                     shared[1] += 1
-                    entry.files[name] = replace(file, data=shared[0])
+                    entry.files[name] = FileRecord(
+                        file.filename, file.content_type, file.size, file.sha256, shared[0]
+                    )
             self._entries.append(entry)
             self._payload += entry.payload_bytes
             self._trim()
