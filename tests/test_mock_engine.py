@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from face_contracts import operations, validate
 from face_contracts.images import encode_image
-from face_contracts.mock import FaceMock, HttpRequest, HttpResponse, encode_request
-from face_contracts.mock._engine import Deferred
+from face_contracts.mock import Deferred, FaceMock, HttpRequest, HttpResponse, encode_request
 from face_contracts.strategies import documents, invalid_documents
 from face_contracts.vendors import vendor_of
 

@@ -30,8 +30,8 @@ import pytest
 
 from face_contracts import validate
 from face_contracts.contracts import contracts
-from face_contracts.mock import FaceMock
-from face_contracts.mock._engine import Deferred, body_limit
+from face_contracts.mock import Deferred, FaceMock
+from face_contracts.mock._engine import body_limit
 from face_contracts.server import MockApp
 from face_contracts.settings import ServerSettings
 

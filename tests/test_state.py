@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from face_contracts.images import encode_image
 from face_contracts.journal import FileRecord, Journal, JournalEntry
-from face_contracts.mock import FaceMock, HttpResponse, encode_request
+from face_contracts.mock import Deferred, FaceMock, HttpResponse, encode_request
 from face_contracts.recordings import Recording
 from face_contracts.settings import SettingsError
 from face_contracts.state import MemoryState, State, StateUnavailableError
@@ -381,8 +381,6 @@ def test_reset_forgets_every_count(engines: Callable[..., list[FaceMock]]) -> No
 def test_a_shared_state_is_never_asked_from_the_event_loop(redis_server: RedisServer) -> None:
     # A server's loop tries each call itself first; with Redis, the call goes to the
     # threads before any round trip (a blocking one would stall every connection).
-    from face_contracts.mock._engine import Deferred
-
     mock = FaceMock(state=RedisState(redis_server.url, prefix=f"test:{secrets.token_hex(6)}"))
     request = encode_request(
         "facepp.detect", {"body": {"api_key": "k", "api_secret": "s", "image_file": FILE}}

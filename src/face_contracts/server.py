@@ -29,8 +29,8 @@ from face_contracts import faces
 from face_contracts._net import bearer_token
 from face_contracts.contracts import operations
 from face_contracts.journal import JournalEntry, JournalQuery
-from face_contracts.mock import FaceMock, HttpRequest, HttpResponse
-from face_contracts.mock._engine import Deferred, body_limit
+from face_contracts.mock import Deferred, FaceMock, HttpRequest, HttpResponse
+from face_contracts.mock._engine import body_limit
 from face_contracts.openapi import openapi_document
 from face_contracts.settings import (
     ServerSettings,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from face_contracts.contracts import contracts
 from face_contracts.journal import JournalEntry, JournalQuery
-from face_contracts.mock._engine import Engine
+from face_contracts.mock._engine import Deferred, Engine
 from face_contracts.mock._http import HttpRequest, HttpResponse, encode_request
 from face_contracts.settings import Box, Settings, SettingsError
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Box",
+    "Deferred",
     "FaceMock",
     "HttpRequest",
     "HttpResponse",
