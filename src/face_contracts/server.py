@@ -148,9 +148,7 @@ class MockApp:
                 ticket = deferred.ticket
             except Exception:  # a bug of ours must not become a bare traceback to the client
                 logger.exception("engine failure on %s %s", request.method, request.path)
-                response = await self._engine(
-                    lambda: self.mock.internal_error(operation, request), operation, request
-                )
+                response = await self._internal_error(operation, request)
                 if response is None:
                     return
         if response is None:
@@ -248,9 +246,19 @@ class MockApp:
         except Exception:  # a bug of ours must not become a bare traceback to the client
             # The client gets the vendor's documented internal error; the log gets the bug.
             logger.exception("engine failure on %s %s", request.method, request.path)
+        return await self._internal_error(operation, request)
+
+    async def _internal_error(
+        self, operation: str | None, request: HttpRequest
+    ) -> HttpResponse | None:
+        """The vendor's internal error for a call the engine failed, from the pool kept for
+        it (never queued behind the engine work); None once the server has abandoned its
+        requests."""
         try:
             return await self._in_thread(
-                lambda: self.mock.internal_error(operation, request), deadline, fallback=True
+                lambda: self.mock.internal_error(operation, request),
+                self.settings.request_deadline,
+                fallback=True,
             )
         except TimeoutError:
             if self._abandoned:
