@@ -4,13 +4,14 @@ in-memory state, at 1, 2 and 4 workers, side by side in one run.
 Workload: the one of bench_server.py (the Face++ dense-landmark call, a multipart POST of a
 160 KB face photo, answered with the full 975-key document), whose helpers this reuses. On
 Redis every call takes its sequence number and settings version (one round trip) and writes
-its journal entry, with the photo and the answer, and its face_token (a second); the
-in-memory state does the same in the process. Each configuration runs in turn on a free
+its journal entry, with the photo and the answer, and its face_token (a second), both
+awaited on the server's event loop and shared by the calls in flight; the in-memory state
+does the same in the process. Each configuration runs in turn on a free
 loopback port, the order repeated for every round; Redis (redis-server, no persistence) is
 emptied before each run. wrk: 2 threads, 16 connections. Goal (issue 17): at one worker,
 Redis costs at most 15% of the requests per second.
 
-    python benchmarks/bench_state.py [--write] [--rounds 3] [--duration 10]
+    python benchmarks/bench_state.py [--write] [--rounds 5] [--duration 10]
 
 Installs wrk and redis-server (apt-get) when missing; every process started here is
 stopped on exit. --write records the table in benchmarks/README.md.
@@ -45,7 +46,7 @@ from bench_server import (
 if TYPE_CHECKING:
     from bench_server import Workload
 
-COMMAND = "python benchmarks/bench_state.py --rounds 3 --write"
+COMMAND = "python benchmarks/bench_state.py --rounds 5 --write"
 WORKERS = (1, 2, 4)
 GOAL = 0.15  # at most this fraction of the in-memory requests per second lost to Redis
 
@@ -100,7 +101,7 @@ def report(results: dict[tuple[str, int], Result], args: argparse.Namespace, loa
         f"{args.warmup:g} s warm-up; the six configurations interleaved over {args.rounds} "
         f"round(s), the median round shown; Redis {REDIS_VERSION[0]} on loopback, emptied "
         f"before each run. {today()}, {machine()}, load average {load:.1f} at the start. "
-        f"Command: `{COMMAND}`.",
+        f"Command: `python benchmarks/bench_state.py --rounds {args.rounds} --write`.",
         "",
         "| workers | in-memory state req/s | `--state redis://` req/s | Redis ÷ memory "
         "| server CPU µs per request, memory / Redis | Redis's own CPU µs per request "
@@ -133,6 +134,19 @@ def report(results: dict[tuple[str, int], Result], args: argparse.Namespace, loa
             f"Goal (issue 17): Redis costs at most {GOAL:.0%} at one worker: it costs "
             f"{cost:.0%} ({verdict}).",
         ]
+        memory_rounds = [r.rps for r in results[("memory", 1)].samples]
+        shared_rounds = [r.rps for r in results[("redis", 1)].samples]
+        ratios = [
+            shared / memory
+            for memory, shared in zip(memory_rounds, shared_rounds, strict=False)
+            if memory and shared
+        ]
+        if len(ratios) > 1:
+            lines.append(
+                "Redis ÷ memory at one worker, round by round (each pair run back to back): "
+                + ", ".join(f"{ratio:.2f}" for ratio in ratios)
+                + "."
+            )
     scaling = [
         f"{workers} workers {value / shared_one:.2f}×"
         for workers in WORKERS[1:]

@@ -11,6 +11,7 @@ the server to act (with generous timeouts that only bound a hang) and check what
 from __future__ import annotations
 
 import contextlib
+import secrets
 import signal
 import socket
 import subprocess
@@ -21,7 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,6 +35,12 @@ from face_contracts.mock import Deferred, FaceMock
 from face_contracts.mock._engine import body_limit
 from face_contracts.server import MockApp
 from face_contracts.settings import ServerSettings
+from face_contracts.state_redis import RedisState
+
+if TYPE_CHECKING:
+    from face_contracts.state import State
+
+    from .conftest import RedisServer
 
 CLI = [sys.executable, "-m", "face_contracts"]
 ANALYZE = "/face/analyze"  # Ace Data: a JSON body naming an image URL
@@ -241,8 +248,8 @@ def _dense_call(url: str, picture: bytes) -> httpx.Response:
 class GatedAceData(FaceMock):
     """A mock whose Ace Data calls, in the engine's threads, wait for the test."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, state: State | None = None) -> None:
+        super().__init__(state=state)
         self.entered = threading.Event()
         self.release = threading.Event()
 
@@ -253,12 +260,27 @@ class GatedAceData(FaceMock):
         return super().handle(request, **options)
 
 
-def test_a_call_the_caches_answer_does_not_wait_for_busy_engine_threads() -> None:
+@pytest.fixture(params=["memory", "redis"])
+def state(request: pytest.FixtureRequest) -> Iterator[State | None]:
+    """The mock's state: its own (None), or a fresh one on Redis."""
+    if request.param == "memory":
+        yield None
+        return
+    server: RedisServer = request.getfixturevalue("redis_server")
+    shared = RedisState(server.url, prefix=f"test:{secrets.token_hex(6)}")
+    yield shared
+    shared.close()
+
+
+def test_a_call_the_caches_answer_does_not_wait_for_busy_engine_threads(
+    state: State | None,
+) -> None:
     # Before: every call queued for the engine's threads. Now a call whose picture was
     # analysed and whose answer was rendered before is answered on the event loop while
     # the only engine thread is busy, with its own ids; a new picture still goes to it.
+    # With Redis, the loop awaits the call's round trips instead of waiting for them.
     picture = FACE.read_bytes()
-    mock = GatedAceData()
+    mock = GatedAceData(state)
     with in_thread(MockApp(mock, settings=ServerSettings(engine_threads=1))) as url:
         first = _dense_call(url, picture)  # a new picture: analysed in the thread
         assert first.status_code == 200, first.text
@@ -275,17 +297,24 @@ def test_a_call_the_caches_answer_does_not_wait_for_busy_engine_threads() -> Non
     assert again.status_code == 200
     assert again.json()["face"] == first.json()["face"]
     assert again.json()["request_id"] != first.json()["request_id"]
+    journal = mock.journal
+    # In the order answered (the held call, number 2, last); each before its answer left.
+    assert [entry.sequence for entry in journal] == [1, 3, 2]
+    assert journal[1].response == again.json()
 
 
-def test_calls_answered_on_the_loop_or_in_threads_keep_the_ids_of_the_call_order() -> None:
+def test_calls_answered_on_the_loop_or_in_threads_keep_the_ids_of_the_call_order(
+    state: State | None,
+) -> None:
     # A call sent to the threads after the loop tried it keeps its number, so the server
-    # gives the same ids as the in-process mock for the same calls in the same order.
+    # gives the same ids as the in-process mock for the same calls in the same order, on
+    # either state.
     from face_contracts.mock import HttpRequest
 
     pictures = [FACE.read_bytes(), (FACE.parent / "group.jpg").read_bytes()]
     order = [0, 0, 1, 0, 1, 1]
     served_ids, in_process_ids = [], []
-    with in_thread(MockApp(FaceMock())) as url:
+    with in_thread(MockApp(FaceMock(state=state))) as url:
         for index in order:
             answer = _dense_call(url, pictures[index])
             assert answer.status_code == 200, answer.text

@@ -8,6 +8,7 @@ share nothing else).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -22,13 +23,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from face_contracts.images import encode_image
 from face_contracts.journal import FileRecord, Journal, JournalEntry
-from face_contracts.mock import Deferred, FaceMock, HttpResponse, encode_request
+from face_contracts.mock import Deferred, FaceMock, HttpRequest, HttpResponse, encode_request
 from face_contracts.recordings import Recording
 from face_contracts.settings import SettingsError
 from face_contracts.state import MemoryState, State, StateUnavailableError
@@ -36,6 +38,7 @@ from face_contracts.state_redis import (
     RedisState,
     _common_prefix,
     _common_suffix,
+    _LoopLink,
     default_prefix,
     open_state,
     shown_url,
@@ -378,20 +381,143 @@ def test_reset_forgets_every_count(engines: Callable[..., list[FaceMock]]) -> No
 # --- Redis only -------------------------------------------------------------------------------
 
 
-def test_a_shared_state_is_never_asked_from_the_event_loop(redis_server: RedisServer) -> None:
-    # A server's loop tries each call itself first; with Redis, the call goes to the
-    # threads before any round trip (a blocking one would stall every connection).
-    mock = FaceMock(state=RedisState(redis_server.url, prefix=f"test:{secrets.token_hex(6)}"))
-    request = encode_request(
-        "facepp.detect", {"body": {"api_key": "k", "api_secret": "s", "image_file": FILE}}
+def on_loop(mock: FaceMock, requests: list[HttpRequest]) -> list[HttpResponse | BaseException]:
+    """The answers to ``requests`` sent together on one event loop, as the server's loop
+    tries them (a Deferred call is returned as its exception)."""
+
+    async def main() -> list[HttpResponse | BaseException]:
+        try:
+            return await asyncio.gather(
+                *(mock.handle_on_loop(request) for request in requests), return_exceptions=True
+            )
+        finally:
+            await mock.leave_loop()
+
+    return asyncio.run(main())
+
+
+def test_calls_on_the_event_loop_share_round_trips_and_stay_exact(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A blocking round trip would stall a server's every connection: the loop awaits them
+    # instead, and the calls in flight share each trip. Nothing of exactness is lost.
+    prefix = f"test:{secrets.token_hex(6)}"
+    mock = FaceMock(state=RedisState(redis_server.url, prefix=prefix))
+    other = FaceMock(state=RedisState(redis_server.url, prefix=prefix))  # another process
+    detect = encode_request("facepp.detect", request_for("facepp.detect"))
+    with pytest.raises(Deferred) as deferred:  # a blocking caller's on_loop never asks Redis
+        mock.handle(detect, on_loop=True)
+    assert deferred.value.ticket is None
+    assert mock.handle(detect).status == 200  # the picture analysed, the answer rendered
+    trips: list[int] = []
+    exchange = _LoopLink._exchange
+
+    async def counted(link: _LoopLink, batch: list[Any]) -> None:
+        trips.append(len(batch))
+        await exchange(link, batch)
+
+    monkeypatch.setattr(_LoopLink, "_exchange", counted)
+    answers = on_loop(mock, [detect] * 12)
+    assert all(isinstance(a, HttpResponse) and a.status == 200 for a in answers), answers
+    assert sum(trips) == 24  # each call's number, then its journal entry
+    assert len(trips) < 24  # in fewer round trips than that
+    journal = other.journal
+    assert sorted(entry.sequence for entry in journal) == list(range(1, 14))
+    assert journal[-1].files["image_file"].data == PICTURE
+    served = [orjson.loads(a.body) for a in answers if isinstance(a, HttpResponse)]
+    assert {entry.body for entry in journal[1:]} == {
+        a.body for a in answers if isinstance(a, HttpResponse)
+    }
+    for answer in served:  # every face_token issued on the loop is known everywhere
+        assert other.state.face_token(answer["faces"][0]["face_token"]) is not None
+    # The ids of the in-memory mock for the same call numbers.
+    memory = FaceMock()
+    expected = [orjson.loads(memory.handle(detect).body)["request_id"] for _ in range(13)]
+    assert sorted(a["request_id"] for a in served) == sorted(expected[1:])
+    for engine in (mock, other):
+        engine.state.close()
+
+
+def test_a_call_the_loop_defers_keeps_its_number_and_its_face_tokens(
+    redis_server: RedisServer,
+) -> None:
+    prefix = f"test:{secrets.token_hex(6)}"
+    mock = FaceMock(state=RedisState(redis_server.url, prefix=prefix), credits=100)
+    other = FaceMock(state=RedisState(redis_server.url, prefix=prefix), credits=100)
+    detect = encode_request("facepp.detect", request_for("facepp.detect"))
+    assert mock.handle(detect).status == 200
+    (quota,) = on_loop(mock, [detect])  # credits count: decided in a thread
+    assert isinstance(quota, Deferred)
+    assert quota.ticket is not None
+    assert quota.ticket.sequence == 2
+    answer = mock.handle(detect, ticket=quota.ticket)  # the server's thread, same number
+    token = answer.json()["faces"][0]["face_token"]
+    assert other.state.face_token(token) is not None
+    assert [entry.sequence for entry in other.journal] == [1, 2]
+    # A face_token to look up in Redis is a round trip the loop does not make blocking.
+    dense = encode_request(
+        "facepp.thousandlandmark",
+        {
+            "body": {
+                "api_key": "k",
+                "api_secret": "s",
+                "face_token": token,
+                "return_landmark": "all",
+            }
+        },
     )
-    assert mock.handle(request).status == 200  # the picture and answer are cached now
-    with pytest.raises(Deferred) as deferred:
-        mock.handle(request, on_loop=True)
-    assert deferred.value.ticket is None  # not numbered: Redis was not asked
-    assert mock.handle(request).status == 200
-    assert [entry.sequence for entry in mock.journal] == [1, 2]
-    mock.state.close()
+    plain = FaceMock(state=RedisState(redis_server.url, prefix=prefix))
+    assert plain.settings.credits is None  # read once: the loop answers on known settings
+    (lookup,) = on_loop(plain, [dense])
+    assert isinstance(lookup, Deferred)
+    assert "face_token" in str(lookup)
+    assert plain.handle(dense, ticket=lookup.ticket).status == 200
+    for engine in (mock, other, plain):
+        engine.state.close()
+
+
+def test_the_event_loop_path_outlives_a_redis_that_goes_away_or_stalls(
+    own_redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = RedisState(own_redis_server.url + "?socket_timeout=0.5", prefix="test:loop-lost")
+    mock = FaceMock(state=state)
+    detect = encode_request("facepp.detect", request_for("facepp.detect"))
+    assert mock.handle(detect).status == 200
+    caplog.set_level(logging.ERROR, "face_contracts")
+
+    async def answer() -> HttpResponse:
+        try:
+            return await mock.handle_on_loop(detect)
+        except Deferred as deferred:  # as the server does: the thread goes on with it
+            return mock.handle(detect, ticket=deferred.ticket)
+
+    async def main() -> None:
+        try:
+            assert (await answer()).status == 200
+            own_redis_server.stop()
+            lost = await answer()
+            assert lost.status == 500
+            assert b"INTERNAL_ERROR" in lost.body
+            own_redis_server.start()  # empty: its scripts, counters and version are gone
+            assert (await answer()).status == 200  # reconnected; the version read in a thread
+            assert (await mock.handle_on_loop(detect)).status == 200  # scripts loaded again
+            assert own_redis_server.process is not None
+            own_redis_server.process.send_signal(signal.SIGSTOP)  # Redis stops answering
+            try:
+                started = time.monotonic()
+                assert (await mock.handle_on_loop(detect)).status == 500
+                assert time.monotonic() - started < 10  # bounded by the socket timeout
+            finally:
+                own_redis_server.process.send_signal(signal.SIGCONT)
+            assert (await mock.handle_on_loop(detect)).status == 200
+        finally:
+            await mock.leave_loop()
+
+    asyncio.run(main())
+    assert "shared state unavailable" in caplog.text
+    assert "Traceback" not in caplog.text
+    assert [entry.sequence for entry in mock.journal][-2:] == [2, 4]  # 3 stalled, counted
+    state.close()
 
 
 def test_recordings_and_objects_cannot_cross_processes(redis_server: RedisServer) -> None:
@@ -583,6 +709,8 @@ def test_answers_stored_as_differences_come_back_whole(redis_server: RedisServer
     bodies = [
         base,
         b"1" + base[1:],  # differs at the start
+        b"2" + base[1:],  # the same split as the last answer's (not searched again)
+        base,  # the same split holds, though not the longest
         base[:2500] + b"xyz" + base[2500:],  # longer, in the middle
         base[:-1] + b"!",  # at the end
         bytes(rng.randrange(256) for _ in range(3000)),  # unrelated: a new reference

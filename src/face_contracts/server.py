@@ -143,7 +143,7 @@ class MockApp:
             # A call that needs no slow work is answered here: handing it to a thread costs
             # more than the call (benchmarks/README.md); the rest is deferred to the threads.
             try:
-                response = self.mock.handle(request, on_loop=True)
+                response = await self.mock.handle_on_loop(request)
             except Deferred as deferred:
                 ticket = deferred.ticket
             except Exception:  # a bug of ours must not become a bare traceback to the client
@@ -294,6 +294,7 @@ class MockApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.mock.leave_loop()
                 self.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 RuleCount = tuple[str, "int | None", "int | None"]
 """A rule as the state counts it: its id, its ``nth`` and its ``times``."""
 
-__all__ = ["CallTicket", "MemoryState", "RuleCount", "State", "StateUnavailableError"]
+__all__ = ["CallTicket", "LoopState", "MemoryState", "RuleCount", "State", "StateUnavailableError"]
 
 _MAX_FACE_TOKENS = 100_000  # per process; the oldest go first (they expire after 72 h anyway)
 
@@ -49,6 +49,11 @@ class State(Protocol):
 
     def begin_call(self) -> CallTicket:
         """Number this call (1, 2, 3... across every process sharing the state)."""
+        ...
+
+    def resume_call(self, ticket: CallTicket | None) -> None:
+        """Go on, on this thread, with a call numbered elsewhere (``begin_call`` on another
+        thread, or :meth:`LoopState.begin_call_on_loop`); None: no call in progress here."""
         ...
 
     def first_firing(self, rules: Sequence[RuleCount]) -> int | None:
@@ -124,6 +129,29 @@ class State(Protocol):
         ...
 
 
+class LoopState(State, Protocol):
+    """A shared state that an event loop can use without blocking: the two round trips of
+    a call that changes nothing else (its number and settings version, its journal entry
+    with its face_tokens) are awaited, and the calls in flight share them."""
+
+    async def begin_call_on_loop(self) -> CallTicket:
+        """:meth:`State.begin_call`, awaited; :meth:`State.resume_call` enters the call."""
+        ...
+
+    def prepare_record(self, entry: JournalEntry) -> Any:
+        """The journal write of ``entry`` with the face_tokens its call issued on this
+        thread (built now, on the thread, sent by :meth:`write_record_on_loop`)."""
+        ...
+
+    async def write_record_on_loop(self, prepared: Any) -> None:
+        """Send a prepared journal write, awaited."""
+        ...
+
+    async def leave_loop(self) -> None:
+        """Close what the running event loop holds (its connection): the loop is ending."""
+        ...
+
+
 class MemoryState:
     """The state in this process (the default): nothing to install, nothing shared."""
 
@@ -150,6 +178,9 @@ class MemoryState:
         with self._lock:
             self._sequence += 1
             return CallTicket(self._sequence, self._settings_version)
+
+    def resume_call(self, ticket: CallTicket | None) -> None:
+        return None  # nothing waits on a call here: face_tokens are stored at once
 
     def first_firing(self, rules: Sequence[RuleCount]) -> int | None:
         chosen = None

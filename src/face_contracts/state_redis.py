@@ -25,6 +25,11 @@ A call's face_tokens are written in the same round trip as its journal entry, wh
 engine writes before the answer leaves: a client can never hold a face_token that another
 replica does not know.
 
+A server's event loop makes the two round trips of a call that counts nothing else (its
+number, then its journal entry) without blocking: the calls in flight share one connection
+and each trip carries every call that asked while the previous one was out
+(:class:`~face_contracts.state.LoopState`).
+
 Any Redis failure is raised as :class:`~face_contracts.state.StateUnavailableError`; the
 engine answers it with the vendor's documented internal error. The client reconnects (and
 reloads its scripts) on the next call once Redis is back. Socket timeouts bound every wait.
@@ -32,16 +37,18 @@ reloads its scripts) on the next call once Redis is back. Socket timeouts bound 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import itertools
 import logging
+import math
 import os
 import secrets
 import threading
 import weakref
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -60,6 +67,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SLOT_LEASE_SECONDS",
     "STATE_VARIABLE",
+    "PreparedRecord",
     "RedisState",
     "default_prefix",
     "open_state",
@@ -75,6 +83,7 @@ MAX_CONNECTIONS = 64  # per process; the server runs at most 256 engine threads
 
 _STORED_DIGESTS = 4096  # file digests a process remembers having stored
 _DELTA_MIN_BYTES = 1024  # answers shorter than this are stored whole
+_INLINE_BODY_BYTES = 16 << 10  # bodies up to this size go in the journal script's arguments
 _LOG = logging.getLogger("face_contracts.state")
 
 # The settings version starts from Redis's clock (microseconds), never from 0: after Redis
@@ -94,8 +103,7 @@ end
 _BEGIN = (
     _VERSION
     + """
-local n = redis.call('INCR', KEYS[1])
-return {n, version(KEYS[2])}
+return redis.call('INCR', KEYS[1]) .. ' ' .. version(KEYS[2])
 """
 )
 
@@ -216,83 +224,111 @@ return 0
 # again and again. ARGV: limit, byte budget, that key prefix. The same trimming as
 # journal.Journal: entries over the limit go first, then payloads from the oldest entry on
 # while over the budget (sizes count each entry's files in full, as Journal does).
+# The journal: ``J`` holds its keys (ids: list; meta: hash id -> metadata JSON; data: hash
+# id -> answer body; heavy: list of "id size digest..." for entries still holding their
+# payload, oldest first; bytes: the payload byte count; refs: hash file digest -> entries
+# holding it), ``F`` the prefix of the file keys (``F .. digest``: each uploaded file, stored
+# once per content, as a suite sends the same few pictures again and again). The same
+# trimming as journal.Journal: entries over the limit go first, then payloads from the
+# oldest entry on while over the budget (sizes count each entry's files in full, as
+# Journal does).
 _TRIM = """
 local function release(head)
   local parts = {}
   for word in string.gmatch(head, '%S+') do parts[#parts + 1] = word end
-  redis.call('HDEL', KEYS[3], parts[1])
+  redis.call('HDEL', J[3], parts[1])
   for i = 3, #parts do
-    if redis.call('HINCRBY', KEYS[6], parts[i], -1) <= 0 then
-      redis.call('HDEL', KEYS[6], parts[i])
-      redis.call('DEL', ARGV[3] .. parts[i])
+    if redis.call('HINCRBY', J[6], parts[i], -1) <= 0 then
+      redis.call('HDEL', J[6], parts[i])
+      redis.call('DEL', F .. parts[i])
     end
   end
   return tonumber(parts[2])
 end
 
 local function trim(limit, budget)
-  local held = tonumber(redis.call('GET', KEYS[5]) or '0')
-  while redis.call('LLEN', KEYS[1]) > limit do
-    local old = redis.call('LPOP', KEYS[1])
-    redis.call('HDEL', KEYS[2], old)
-    local head = redis.call('LINDEX', KEYS[4], 0)
+  local held = tonumber(redis.call('GET', J[5]) or '0')
+  while redis.call('LLEN', J[1]) > limit do
+    local old = redis.call('LPOP', J[1])
+    redis.call('HDEL', J[2], old)
+    local head = redis.call('LINDEX', J[4], 0)
     if head and string.match(head, '^(%S+)') == old then
-      redis.call('LPOP', KEYS[4])
+      redis.call('LPOP', J[4])
       held = held - release(head)
     end
   end
   while held > budget do
-    local head = redis.call('LPOP', KEYS[4])
+    local head = redis.call('LPOP', J[4])
     if not head then break end
     held = held - release(head)
   end
-  redis.call('SET', KEYS[5], held)
+  redis.call('SET', J[5], held)
 end
 """
 
-_TRIM_JOURNAL = _TRIM + "trim(tonumber(ARGV[1]), tonumber(ARGV[2]))\nreturn 0"
+# KEYS: the six journal keys; ARGV: limit, budget, the file key prefix.
+_TRIM_JOURNAL = (
+    "local J, F = KEYS, ARGV[3]\n" + _TRIM + "trim(tonumber(ARGV[1]), tonumber(ARGV[2]))\nreturn 0"
+)
 
-# Sent right after ``HSET data id body`` when the entry keeps a payload (the body goes in as a
-# plain command: through a script's arguments Redis would copy it twice more).
-# KEYS: the six journal keys, then one key per face_token. ARGV: limit, budget, file key
-# prefix, entry id, metadata, payload size, file count, then (digest, '1' and its bytes, or
-# '0' and '' when this process stored it before) per file, then (value, milliseconds to
-# live) per face_token. A file said stored but gone (a reset, an eviction) is named in the
-# reply and nothing is kept: the caller sends it again with its bytes.
+# One call's journal entry with the face_tokens it issued, in few arguments: packing each
+# costs the client more than Redis's work on it. ARGV[1]: "limit budget payload-size inline
+# id files prefix", where inline is 1 when the answer body kept is ARGV[3] (0: it was sent
+# just before, as ``HSET data id body``: a large body goes in as a plain command, as through
+# a script's arguments Redis would copy it twice more), files is "digest:1,digest:0..." (1:
+# its bytes follow, 0: this process stored it before; '-': no file) and prefix the state's
+# prefix with its colon, from which every key is derived. ARGV[2]: the entry's metadata;
+# ARGV[3]: its body; then the bytes of each file sent, in order; then (face_token, value,
+# milliseconds to live) per face_token. A file said stored but gone (a reset, an eviction)
+# is named in the reply and nothing is kept: the caller sends it again.
 _RECORD = (
-    _TRIM
+    """
+local limit, budget, size, inline, id, spec, P =
+  string.match(ARGV[1], '^(%d+) (%d+) (%d+) (%d) (%S+) (%S+) (.*)$')
+local J = {}
+for i, name in ipairs({'ids', 'meta', 'data', 'heavy', 'bytes', 'refs'}) do
+  J[i] = P .. 'j:' .. name
+end
+local F = P .. 'file:'
+"""
+    + _TRIM
     + """
-local id, files = ARGV[4], tonumber(ARGV[7])
+local digests, sent = {}, {}
+for digest, flag in string.gmatch(spec, '([^:,]+):(%d)') do
+  digests[#digests + 1] = digest
+  sent[#sent + 1] = flag == '1'
+end
+local files = #digests
 local missing = {}
-for i = 0, files - 1 do
-  local digest, sent = ARGV[8 + 3 * i], ARGV[9 + 3 * i]
-  if sent == '0' and redis.call('EXISTS', ARGV[3] .. digest) == 0 then
-    missing[#missing + 1] = digest
+for i = 1, files do
+  if not sent[i] and redis.call('EXISTS', F .. digests[i]) == 0 then
+    missing[#missing + 1] = digests[i]
   end
 end
 if #missing > 0 then
-  redis.call('HDEL', KEYS[3], id)
+  redis.call('HDEL', J[3], id)
   return missing
 end
-local head = ''
-for i = 0, files - 1 do
-  local digest, sent = ARGV[8 + 3 * i], ARGV[9 + 3 * i]
-  if sent == '1' then redis.call('SET', ARGV[3] .. digest, ARGV[10 + 3 * i], 'NX') end
-  redis.call('HINCRBY', KEYS[6], digest, 1)
-  head = head .. ' ' .. digest
+local head, at = '', 4
+for i = 1, files do
+  if sent[i] then
+    redis.call('SET', F .. digests[i], ARGV[at], 'NX')
+    at = at + 1
+  end
+  redis.call('HINCRBY', J[6], digests[i], 1)
+  head = head .. ' ' .. digests[i]
 end
-local tokens = 8 + 3 * files
-for i = 7, #KEYS do
-  local at = tokens + 2 * (i - 7)
-  redis.call('SET', KEYS[i], ARGV[at], 'PX', ARGV[at + 1])
+for t = at, #ARGV, 3 do
+  redis.call('SET', P .. 'ft:' .. ARGV[t], ARGV[t + 1], 'PX', ARGV[t + 2])
 end
-redis.call('RPUSH', KEYS[1], id)
-redis.call('HSET', KEYS[2], id, ARGV[5])
-if tonumber(ARGV[6]) > 0 or files > 0 then
-  redis.call('RPUSH', KEYS[4], id .. ' ' .. ARGV[6] .. head)
-  redis.call('INCRBY', KEYS[5], ARGV[6])
+redis.call('RPUSH', J[1], id)
+redis.call('HSET', J[2], id, ARGV[2])
+if tonumber(size) > 0 or files > 0 then
+  if inline == '1' then redis.call('HSET', J[3], id, ARGV[3]) end
+  redis.call('RPUSH', J[4], id .. ' ' .. size .. head)
+  redis.call('INCRBY', J[5], size)
 end
-trim(tonumber(ARGV[1]), tonumber(ARGV[2]))
+trim(tonumber(limit), tonumber(budget))
 return 0
 """
 )
@@ -430,6 +466,8 @@ class RedisState:
 
         self.url = shown_url(url)
         self.prefix = prefix
+        self._secret_url = url  # for the event loop's connection; never shown (self.url is)
+        self._link: _LoopLink | None = None
         self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
         try:
             # One retry on a connection error: a pooled connection that Redis closed (a
@@ -480,7 +518,7 @@ class RedisState:
         self._files = f"{p}:file:"  # + digest: each uploaded file, stored once
         self._stored: OrderedDict[str, None] = OrderedDict()  # digests stored by this process
         self._stored_lock = threading.Lock()
-        self._references: dict[str, tuple[str, bytes]] = {}  # operation -> reference answer
+        self._references: dict[str, _Reference] = {}  # operation -> reference answer
         self._limit, self._budget = max(1, journal_limit), max(0, journal_bytes)
         self._local = _CallLocal()
         self._held: dict[str, tuple[str, str]] = {}  # slot handle -> (slot set key, member)
@@ -581,10 +619,22 @@ class RedisState:
     def begin_call(self) -> CallTicket:
         self._local.tokens = None
         self._local.ticket = None
-        sequence, version = self._run("begin", (self._seq, self._version), ())
-        ticket = CallTicket(int(sequence), int(version))
+        ticket = _ticket(self._run("begin", (self._seq, self._version), ()))
         self._local.ticket = ticket
         return ticket
+
+    def resume_call(self, ticket: CallTicket | None) -> None:
+        # The call's face_tokens wait for its journal entry; its settings are the ticket's.
+        self._local.tokens = None
+        self._local.ticket = ticket
+
+    async def begin_call_on_loop(self) -> CallTicket:
+        """:meth:`begin_call` from an event loop, without blocking it: the calls that
+        begin together share one round trip (this does not enter the call on this thread;
+        :meth:`resume_call` does)."""
+        link = self._loop_link()
+        replies = await link.round_trip("begin", link.begin, 1, "begin")
+        return _ticket(replies[0])
 
     def first_firing(self, rules: Sequence[RuleCount]) -> int | None:
         args: list[Any] = []
@@ -651,49 +701,98 @@ class RedisState:
 
     def put_face_tokens(self, tokens: Mapping[str, bytes], ttl_seconds: float) -> None:
         milliseconds = max(1, int(ttl_seconds * 1000))
-        items = [
-            (f"{self.prefix}:ft:{token}", payload, milliseconds)
-            for token, payload in tokens.items()
-        ]
+        items = [(token, payload, milliseconds) for token, payload in tokens.items()]
         if self._local.ticket is not None:  # a call in progress: written with its journal entry
             self._local.tokens = (self._local.tokens or []) + items
             return
-        self._round_trip("face_tokens", [("SET", key, data, "PX", ttl) for key, data, ttl in items])
+        commands = [("SET", f"{self.prefix}:ft:{t}", data, "PX", ttl) for t, data, ttl in items]
+        self._round_trip("face_tokens", commands)
 
     def face_token(self, token: str) -> bytes | None:
-        key = f"{self.prefix}:ft:{token}"
         for pending, payload, _ in self._local.tokens or ():
-            if pending == key:
+            if pending == token:
                 return payload
-        found = self._command("face_token", "GET", key)
+        found = self._command("face_token", "GET", f"{self.prefix}:ft:{token}")
         return found if isinstance(found, bytes) else None
 
     # --- the journal --------------------------------------------------------------------------
 
     def record(self, entry: JournalEntry) -> None:
+        self.write_record(self.prepare_record(entry))
+
+    def prepare_record(self, entry: JournalEntry) -> PreparedRecord:
+        """The journal write of ``entry`` with the face_tokens its call issued on this
+        thread, ready to send (:meth:`write_record`, or :meth:`write_record_on_loop`)."""
         tokens = self._local.tokens or []
         self._local.tokens = None
         self._local.ticket = None
-        files = {f.sha256: bytes(f.data) for f in entry.files.values() if f.data is not None}
+        # Views into the request, copied only if sent (a process sends a picture once).
+        files = {f.sha256: f.data for f in entry.files.values() if f.data is not None}
         body, delta = self._delta(entry, files)
-        meta = _encoded_entry(entry, delta)
-        size = entry.payload_bytes
         number = f"{self._member}.{next(self._entries)}"
-        keys = [*self._journal_keys, *(key for key, _, _ in tokens)]
-        before = [("HSET", self._journal_keys[2], number, body)] if size or files else []
+        inline = len(body) <= _INLINE_BODY_BYTES
+        before = [] if inline else [("HSET", self._journal_keys[2], number, body)]
+        return PreparedRecord(
+            number,
+            _encoded_entry(entry, delta),
+            body if inline else b"",
+            entry.payload_bytes,
+            files,
+            [item for token, value, ttl in tokens for item in (token, value, ttl)],
+            before,
+        )
+
+    def _record_commands(self, prepared: PreparedRecord, resend: set[str]) -> list[tuple[Any, ...]]:
+        spec, sent = [], []
+        for digest, data in prepared.files.items():
+            if digest in self._stored and digest not in resend:
+                spec.append(f"{digest}:0")
+            else:
+                spec.append(f"{digest}:1")
+                sent.append(bytes(data))
+        inline = 0 if prepared.before else 1
+        control = (
+            f"{self._limit} {self._budget} {prepared.size} {inline} {prepared.number} "
+            f"{','.join(spec) or '-'} {self.prefix}:"
+        )
+        script = (
+            "EVALSHA",
+            self._shas["record"],
+            0,
+            control,
+            prepared.meta,
+            prepared.body,
+            *sent,
+            *prepared.tokens,
+        )
+        return [*prepared.before, script]
+
+    def write_record(self, prepared: PreparedRecord) -> None:
+        """Send a prepared journal write (a blocking round trip)."""
         resend: set[str] = set()
         while True:
-            args: list[Any] = [self._limit, self._budget, self._files, number, meta, size]
-            args.append(len(files))
-            for digest, data in files.items():
-                known = digest in self._stored and digest not in resend
-                args += [digest, "0", b""] if known else [digest, "1", data]
-            for _, value, ttl in tokens:
-                args += [value, ttl]
-            reply = self._run("record", keys, args, before=before)
+            commands = self._record_commands(prepared, resend)
+            reply = self._round_trip("record", commands, script="record")[-1]
             if not isinstance(reply, list):
                 break
             resend = {digest.decode() for digest in reply}  # gone since (a reset): send again
+        self._stored_now(prepared.files)
+
+    async def write_record_on_loop(self, prepared: PreparedRecord) -> None:
+        """:meth:`write_record` from an event loop, without blocking it: the writes sent
+        together share one round trip."""
+        link = self._loop_link()
+        resend: set[str] = set()
+        while True:
+            commands = self._record_commands(prepared, resend)
+            replies = await link.round_trip("record", link.pack(commands), len(commands), "record")
+            reply = replies[-1]
+            if not isinstance(reply, list):
+                break
+            resend = {digest.decode() for digest in reply}
+        self._stored_now(prepared.files)
+
+    def _stored_now(self, files: Mapping[str, bytes | memoryview]) -> None:
         with self._stored_lock:
             for digest in files:
                 self._stored[digest] = None
@@ -701,7 +800,26 @@ class RedisState:
             while len(self._stored) > _STORED_DIGESTS:
                 self._stored.popitem(last=False)
 
-    def _delta(self, entry: JournalEntry, files: dict[str, bytes]) -> tuple[bytes, Any]:
+    async def leave_loop(self) -> None:
+        """Close the connection the running event loop holds: the loop is ending."""
+        link = self._link
+        if link is not None and link.loop is asyncio.get_running_loop():
+            self._link = None
+            link.closed = True
+            await link.connection.disconnect(nowait=True)
+
+    def _loop_link(self) -> _LoopLink:
+        loop = asyncio.get_running_loop()
+        link = self._link
+        if link is None or link.loop is not loop:
+            if link is not None:
+                link.close()
+            link = self._link = _LoopLink(self, loop)
+        return link
+
+    def _delta(
+        self, entry: JournalEntry, files: dict[str, bytes | memoryview]
+    ) -> tuple[bytes, Any]:
         """What to store of an entry's answer body: an answer differs from the previous
         one of its operation only in its per-call values (ids, timings), so it is stored as
         the bytes between the prefix and the suffix it shares with a reference answer,
@@ -713,14 +831,31 @@ class RedisState:
         operation = entry.operation or ""
         found = self._references.get(operation)
         if found is not None:
-            digest, reference = found
-            head = _common_prefix(body, reference)
-            tail = _common_suffix(body, reference, min(len(body), len(reference)) - head)
+            # The last split of this operation's answers usually holds for the next one:
+            # two comparisons instead of a search (a split shorter than the longest is
+            # still exact).
+            head, tail = len(found.head), len(found.tail)
+            if not (
+                len(body) // 2 <= head + tail <= len(body)
+                and body.startswith(found.head)
+                and body.endswith(found.tail)
+            ):
+                reference = found.body
+                head = _common_prefix(body, reference)
+                tail = _common_suffix(body, reference, min(len(body), len(reference)) - head)
+                split = _Reference(
+                    found.digest, reference, reference[:head], body[len(body) - tail :]
+                )
+                self._references[operation] = split
             if head + tail >= len(body) // 2:
-                files[digest] = reference
-                return body[head : len(body) - tail], {"ref": digest, "head": head, "tail": tail}
+                files[found.digest] = found.body
+                return body[head : len(body) - tail], {
+                    "ref": found.digest,
+                    "head": head,
+                    "tail": tail,
+                }
         digest = hashlib.sha256(body).hexdigest()  # this answer becomes the reference
-        self._references[operation] = (digest, body)
+        self._references[operation] = _Reference(digest, body, b"", b"")
         files[digest] = body
         return b"", {"ref": digest, "head": len(body), "tail": 0}
 
@@ -804,12 +939,169 @@ class RedisState:
 
     def close(self) -> None:
         self._closed.set()
+        link, self._link = self._link, None
+        if link is not None:
+            link.close()
         with self._connections_lock:
             connections, self._connections = self._connections, set()
         for connection in connections:
             connection.disconnect()
         self._client.close()
         self._client.connection_pool.disconnect()
+
+
+class _Reference(NamedTuple):
+    """An operation's reference answer (stored once, by digest) and the prefix and suffix
+    the last answer shared with it."""
+
+    digest: str
+    body: bytes
+    head: bytes
+    tail: bytes
+
+
+class PreparedRecord:
+    """One call's journal write, built on the call's thread: the entry's id, metadata,
+    answer body kept (b"" when sent before the script, by ``before``), payload size and
+    files (by digest), and the face_tokens' (token, value, milliseconds to live)."""
+
+    __slots__ = ("before", "body", "files", "meta", "number", "size", "tokens")
+
+    def __init__(
+        self,
+        number: str,
+        meta: bytes,
+        body: bytes,
+        size: int,
+        files: dict[str, bytes | memoryview],
+        tokens: list[Any],
+        before: list[tuple[Any, ...]],
+    ) -> None:
+        self.number, self.meta, self.body, self.size = number, meta, body, size
+        self.files, self.tokens, self.before = files, tokens, before
+
+
+class _LoopLink:
+    """A state's round trips from one event loop, which must never wait on a socket: the
+    calls in flight share one redis-py asyncio connection, and every call that asks while a
+    round trip is out goes in the next one, in one write, its replies read in order. Under
+    load one round trip serves many calls, which is what makes Redis cheap enough to share
+    (benchmarks/README.md, "Shared state")."""
+
+    def __init__(self, state: RedisState, loop: asyncio.AbstractEventLoop) -> None:
+        import redis.asyncio  # deferred with redis (RedisState)
+
+        self.loop = loop
+        self.state = state
+        pool = redis.asyncio.ConnectionPool.from_url(
+            state._secret_url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=CONNECT_TIMEOUT
+        )
+        options = dict(pool.connection_kwargs)
+        # One deadline for a whole round trip (below), instead of redis-py's per read and
+        # per write (each write would start a task for it).
+        self.timeout: float = options.pop("socket_timeout", None) or SOCKET_TIMEOUT
+        self.connection: Any = pool.connection_class(**options, socket_timeout=None)
+        self.begin = self.pack([("EVALSHA", state._shas["begin"], 2, state._seq, state._version)])
+        self.queue: list[tuple[bytes, int, asyncio.Future[list[Any]]]] = []
+        self.sender: asyncio.Task[None] | None = None
+        self.closed = False
+        self.failures: tuple[type[BaseException], ...] = (*state._errors, OSError, TimeoutError)
+
+    def pack(self, commands: Sequence[tuple[Any, ...]]) -> bytes:
+        return b"".join(self.connection.pack_commands(commands))
+
+    async def round_trip(self, what: str, packed: bytes, count: int, script: str) -> list[Any]:
+        """The ``count`` replies to the commands ``packed``, after Redis learns the script
+        if it forgot it (a restart). Raises StateUnavailableError."""
+        state = self.state
+        loaded = False
+        while True:
+            future: asyncio.Future[list[Any]] = self.loop.create_future()
+            self.queue.append((packed, count, future))
+            if self.sender is None:
+                self.sender = self.loop.create_task(self._send())
+            try:
+                replies = await future
+            except self.failures as error:
+                msg = f"Redis at {state.url} ({what}): {error or 'no answer in time'}"
+                raise StateUnavailableError(msg) from None
+            failure = next((r for r in replies if isinstance(r, Exception)), None)
+            if isinstance(failure, state._no_script) and not loaded:
+                load = self.pack([("SCRIPT", "LOAD", state._sources[script])])
+                packed, loaded = load + packed, True
+                count += 1
+                continue
+            if failure is not None:
+                msg = f"Redis at {state.url} ({what}): {failure}"
+                raise StateUnavailableError(msg)
+            return replies[1:] if loaded else replies
+
+    async def _send(self) -> None:
+        try:
+            while self.queue and not self.closed:
+                batch, self.queue = self.queue, []
+                try:
+                    await self._exchange(batch)
+                finally:
+                    self._abandon(batch)  # cancelled (the loop is stopping) or closed
+        finally:
+            self.sender = None
+            batch, self.queue = self.queue, []
+            self._abandon(batch)
+
+    def _abandon(self, batch: list[tuple[bytes, int, asyncio.Future[list[Any]]]]) -> None:
+        for _, _, future in batch:
+            if not future.done():
+                future.set_exception(self.state._retryable("the state was closed"))
+
+    async def _exchange(self, batch: list[tuple[bytes, int, asyncio.Future[list[Any]]]]) -> None:
+        """One write of the batch's commands, then every reply, within the deadline. A
+        connection Redis closed (a restart) is replaced and the batch sent again, once, if
+        nothing of it was read; any other failure fails the calls not answered yet."""
+        connection = self.connection
+        answered = 0
+        retried = False
+        while True:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await connection.send_packed_command(
+                        [b"".join(packed for packed, _, _ in batch)], check_health=False
+                    )
+                    for _, count, future in batch:
+                        replies = [await self._reply() for _ in range(count)]
+                        answered += 1
+                        if not future.done():
+                            future.set_result(replies)
+                return
+            except self.failures as error:
+                await connection.disconnect(nowait=True)
+                if isinstance(error, self.state._retryable) and not answered and not retried:
+                    retried = True
+                    continue
+                for _, _, future in batch[answered:]:
+                    if not future.done():
+                        future.set_exception(error)
+                return
+
+    async def _reply(self) -> Any:
+        """The next reply; an error reply returned, not raised (as RedisState._reply)."""
+        try:
+            return await self.connection.read_response(timeout=math.inf)
+        except self.state._response_error as error:
+            return error
+
+    def close(self) -> None:
+        """Close the connection, from any thread (its loop may have ended already)."""
+        self.closed = True
+
+        def disconnect() -> None:
+            self.loop.create_task(self.connection.disconnect(nowait=True))
+
+        try:
+            if self.loop.is_running():
+                self.loop.call_soon_threadsafe(disconnect)
+        except RuntimeError:  # the loop closed meanwhile: its sockets went with it
+            pass
 
 
 class _Guard:
@@ -831,6 +1123,12 @@ class _Guard:
             self.state._local.tokens = None
             msg = f"Redis at {self.state.url} ({self.what}): {error}"
             raise StateUnavailableError(msg) from None
+
+
+def _ticket(reply: bytes) -> CallTicket:
+    """A call's ticket from the numbering script's reply: ``b"sequence version"``."""
+    sequence, _, version = reply.partition(b" ")
+    return CallTicket(int(sequence), int(version))
 
 
 def _glob(text: str) -> str:

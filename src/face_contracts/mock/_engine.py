@@ -61,7 +61,7 @@ from face_contracts.settings import (
     When,
     parse_changes,
 )
-from face_contracts.state import CallTicket, MemoryState, State, StateUnavailableError
+from face_contracts.state import CallTicket, LoopState, MemoryState, State, StateUnavailableError
 from face_contracts.vendors import VENDORS, Answer, Refusal, Vendor, vendor_of
 from face_contracts.vendors._base import big_enough
 
@@ -73,7 +73,9 @@ __all__ = ["Call", "Deferred", "Engine", "body_limit"]
 _LOG = logging.getLogger("face_contracts.mock")
 _Rule = TypeVar("_Rule", ForcedError, Fault, StubbedResponse)
 _PROCESS = f"{socket.gethostname()}:{os.getpid()}"
-_ON_LOOP = threading.local()  # .active: this thread answers a call on the server's event loop
+# .active: this thread answers a call on the server's event loop; .writes: the journal
+# writes of a call on a shared state, sent by the loop once the call is answered.
+_ON_LOOP = threading.local()
 _ON_LOOP_PARTS = 64  # multipart parts parsed on the loop (1,000 would take it some 20 ms)
 
 
@@ -282,6 +284,8 @@ class Call:
 
     def face_token_scene(self, token: str) -> Scene | None:
         """The one-face scene a face_token resolves to, or None if never issued."""
+        if self.engine._shared is not None and _on_loop():
+            raise _SlowWork("a face_token lookup in the shared state")
         raw = self.engine.state.face_token(token)
         if raw is None:
             return None
@@ -344,6 +348,10 @@ class Engine:
             base = base.merged(parse_changes(changes))
         self.base_settings = base
         self.state: State = state or MemoryState(base.journal_limit, base.journal_bytes)
+        # A shared state the server's event loop can use without blocking (Redis).
+        self._shared: LoopState | None = (
+            state if callable(getattr(state, "begin_call_on_loop", None)) else None  # type: ignore[assignment]
+        )
         self.own_addresses: set[tuple[str, int]] = set()
         self._redactor: tuple[Settings, Redactor] | None = None
         self._lock = threading.Lock()
@@ -462,16 +470,20 @@ class Engine:
 
         ``on_loop``: the caller is an event loop that must not wait; the call is answered
         only if that takes no slow work (its picture analysed and its answer rendered
-        before, no image URL to fetch, an in-memory state: a shared one is never asked from
-        the loop) and counts toward nothing (no forced errors, faults, stubs, credits, rate
-        or concurrency limits); otherwise :class:`Deferred` is raised before the call has
-        changed anything but its number, which ``ticket`` then hands to the retry."""
+        before, no image URL to fetch, an in-memory state: :meth:`handle_on_loop` awaits a
+        shared one's round trips) and counts toward nothing (no forced errors, faults,
+        stubs, credits, rate or concurrency limits); otherwise :class:`Deferred` is raised
+        before the call has changed anything but its number, which ``ticket`` then hands
+        to the retry."""
         operation = self.route(request.method, request.path)
         if on_loop and not isinstance(self.state, MemoryState):
-            raise Deferred(None, "a shared state's round trips")  # never on the loop
+            # A blocking round trip would stall the loop: handle_on_loop awaits them.
+            raise Deferred(None, "a shared state's round trips")
         try:
             if ticket is None:
                 ticket = self.state.begin_call()
+            else:
+                self.state.resume_call(ticket)
             settings = self._current(ticket.settings_version)
         except StateUnavailableError as error:
             return self._state_failure(operation, request, error)
@@ -486,6 +498,49 @@ class Engine:
             raise Deferred(ticket, str(slow)) from None
         finally:
             _ON_LOOP.active = False
+
+    async def handle_on_loop(self, request: HttpRequest) -> HttpResponse:
+        """:meth:`handle` on a server's event loop (``on_loop=True``), for every state: with
+        a shared one, the call's two round trips (its number, then its journal entry with
+        its face_tokens, before the answer leaves) are awaited, not waited for, and share
+        their trip with the other calls in flight. Raises :class:`Deferred` as ``handle``
+        does; a call deferred after it was numbered keeps its number."""
+        shared = self._shared
+        if shared is None:
+            return self.handle(request, on_loop=True)
+        operation = self.route(request.method, request.path)
+        try:
+            ticket = await shared.begin_call_on_loop()
+        except StateUnavailableError as error:
+            return self._state_failure(operation, request, error)
+        if ticket.settings_version != self._version:
+            raise Deferred(ticket, "the run-time settings changed (read in a thread)")
+        settings = self._settings
+        if not _stateless(settings):
+            raise Deferred(ticket, "the call may change a rule's counts or a quota")
+        shared.resume_call(ticket)
+        writes: list[Any] = []
+        _ON_LOOP.active, _ON_LOOP.writes = True, writes
+        try:
+            response = self._handle(request, operation, ticket, settings, None)
+        except _SlowWork as slow:
+            raise Deferred(ticket, str(slow)) from None
+        finally:
+            _ON_LOOP.active, _ON_LOOP.writes = False, None
+            shared.resume_call(None)
+        try:
+            for prepared in writes:
+                await shared.write_record_on_loop(prepared)
+        except StateUnavailableError as error:
+            response.complete()  # the answer is not sent
+            return self._state_failure(operation, request, error)
+        return response
+
+    async def leave_loop(self) -> None:
+        """Release what :meth:`handle_on_loop` holds on the running event loop (a shared
+        state's connection); call it before the loop ends."""
+        if self._shared is not None:
+            await self._shared.leave_loop()
 
     def _handle(
         self,
@@ -680,7 +735,11 @@ class Engine:
             tuple(call.notes),
             response.drop,
         )
-        self.state.record(entry)
+        writes = getattr(_ON_LOOP, "writes", None)
+        if writes is not None and self._shared is not None:
+            writes.append(self._shared.prepare_record(entry))  # the loop sends it
+        else:
+            self.state.record(entry)
 
 
 # --- helpers -------------------------------------------------------------------------------
