@@ -11,6 +11,7 @@ the server to act (with generous timeouts that only bound a hang) and check what
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import signal
 import socket
@@ -301,6 +302,30 @@ def test_a_call_the_caches_answer_does_not_wait_for_busy_engine_threads(
     # In the order answered (the held call, number 2, last); each before its answer left.
     assert [entry.sequence for entry in journal] == [1, 3, 2]
     assert journal[1].response == again.json()
+
+
+def test_a_call_waiting_on_a_stalled_redis_ends_at_the_request_deadline(
+    own_redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Redis stops answering (paused, not gone): a call the event loop awaits for it ends at
+    # the request deadline (0.5 s here), well before the state's own 5 s socket timeout.
+    state = RedisState(own_redis_server.url + "?socket_timeout=5", prefix="test:stalled")
+    mock = FaceMock(state=state)
+    picture = FACE.read_bytes()
+    caplog.set_level(logging.WARNING, "face_contracts")
+    with in_thread(MockApp(mock, settings=ServerSettings(request_deadline=0.5))) as url:
+        assert _dense_call(url, picture).status_code == 200  # analysed, rendered, numbered
+        assert _dense_call(url, picture).status_code == 200  # answered on the loop
+        assert own_redis_server.process is not None
+        own_redis_server.process.send_signal(signal.SIGSTOP)
+        try:
+            stalled = _dense_call(url, picture)
+        finally:
+            own_redis_server.process.send_signal(signal.SIGCONT)
+        assert stalled.status_code == 500
+        assert "did not answer within the 0.5 s request deadline" in caplog.text
+        assert _dense_call(url, picture).status_code == 200  # Redis is back
+    state.close()
 
 
 def test_calls_answered_on_the_loop_or_in_threads_keep_the_ids_of_the_call_order(

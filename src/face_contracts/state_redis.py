@@ -1023,7 +1023,7 @@ class _LoopLink:
             try:
                 replies = await future
             except self.failures as error:
-                msg = f"Redis at {state.url} ({what}): {error or 'no answer in time'}"
+                msg = f"Redis at {state.url} ({what}): {str(error) or 'no answer in time'}"
                 raise StateUnavailableError(msg) from None
             failure = next((r for r in replies if isinstance(r, Exception)), None)
             if isinstance(failure, state._no_script) and not loaded:
