@@ -673,3 +673,25 @@ def test_the_loop_defers_image_urls_rules_and_large_forms() -> None:
     )
     assert _on_loop(mock, crowded) == "a form of many parts"
     assert mock.handle(crowded).status == 400  # in a thread: the vendor's own refusal
+
+
+def test_a_picture_sent_again_is_known_by_all_its_bytes_not_a_sample_of_them() -> None:
+    # A picture seen before is found by comparing its bytes, not by its SHA-256 (about
+    # 100 µs for a 160 KB photo); the sample that finds the candidate is only a lookup key.
+    import hashlib
+
+    from face_contracts.mock import _pictures
+
+    first = encode_image("JPEG", 320, 240, seed=5, faces=((100, 60, 120, 150),), byte_size=20_000)
+    changed = bytearray(first)
+    changed[1000] ^= 0xFF  # outside the sampled start, middle and end: the same lookup key
+    assert _pictures._sample_key(first) == _pictures._sample_key(bytes(changed))
+    known = _pictures.analyse(first)
+    assert known.digest == hashlib.sha256(first).hexdigest()
+    body = b"--b\r\n" + first + b"\r\n--b--"  # a view into a request body, as parsed
+    assert _pictures.analysed(memoryview(body)[5 : 5 + len(first)]) is known
+    assert _pictures.analysed(bytes(changed)) is None  # not mistaken for the first
+    other = _pictures.analyse(memoryview(bytes(changed)))
+    assert other.digest == hashlib.sha256(changed).hexdigest() != known.digest
+    assert _pictures.analyse(bytes(changed)) is other
+    assert _pictures.analyse(first) is known  # both known now, whichever came last
