@@ -127,9 +127,10 @@ def main() -> None:
     footer = (
         f"Target: the faithful mock at most 2× the static route (issue 4); measured {ratio:.2f}×. "
         "Both calls pay for httpx encoding the 160 KB multipart body and respx reading it. The "
-        "mock adds the engine (parse the multipart body, digest the picture to find its cached "
-        "analysis, check credentials and options, take the rendered answer from the cache, "
-        "journal the call) and the translation to and from httpx; `--profile` shows the split."
+        "mock adds the engine (parse the multipart body, find the picture's cached analysis by "
+        "comparing its bytes, check credentials and options, take the rendered answer from the "
+        "cache, journal the call) and the translation to and from httpx; `--profile` shows the "
+        "split."
     )
     text = "\n".join([header, "", *rows, "", footer])
     print(text)

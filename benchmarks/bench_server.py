@@ -684,8 +684,9 @@ def main() -> None:
         "face-contracts": Result(
             "face-contracts",
             "face-contracts serve",
-            "parses the form, checks credentials and picture (SHA-256 each request, decoded "
-            "once per distinct picture), answers the full document",
+            "parses the form, checks credentials and picture (its bytes compared with the "
+            "pictures seen before; decoded and hashed once per distinct picture), answers "
+            "the full document",
         ),
         "face-contracts-workers": Result(
             "face-contracts-workers",
