@@ -75,6 +75,12 @@ def send(mock: FaceMock, operation: str, **body: Any) -> HttpResponse:
     return mock.handle(encode_request(operation, request_for(operation, **body)))
 
 
+def by_face_token(token: str) -> HttpRequest:
+    """A Face++ dense-landmark request for an issued face_token."""
+    body = {"api_key": "k", "api_secret": "s", "face_token": token, "return_landmark": "all"}
+    return encode_request("facepp.thousandlandmark", {"body": body})
+
+
 def in_parallel(
     mocks: list[FaceMock], calls: int, operation: str, **body: Any
 ) -> list[HttpResponse]:
@@ -202,33 +208,9 @@ def test_face_tokens_resolve_in_every_engine(engines: Callable[..., list[FaceMoc
     issuer, resolver = engines(2)
     detected = send(issuer, "facepp.detect")
     token = detected.json()["faces"][0]["face_token"]
-    dense = resolver.handle(
-        encode_request(
-            "facepp.thousandlandmark",
-            {
-                "body": {
-                    "api_key": "k",
-                    "api_secret": "s",
-                    "face_token": token,
-                    "return_landmark": "all",
-                }
-            },
-        )
-    )
+    dense = resolver.handle(by_face_token(token))
     assert dense.status == 200, dense.body
-    unknown = resolver.handle(
-        encode_request(
-            "facepp.thousandlandmark",
-            {
-                "body": {
-                    "api_key": "k",
-                    "api_secret": "s",
-                    "face_token": "0" * 32,
-                    "return_landmark": "all",
-                }
-            },
-        )
-    )
+    unknown = resolver.handle(by_face_token("0" * 32))
     assert unknown.status == 400
     assert unknown.json()["error_message"] == f"INVALID_FACE_TOKEN: {'0' * 32}"
 
@@ -455,17 +437,7 @@ def test_a_call_the_loop_defers_keeps_its_number_and_its_face_tokens(
     assert other.state.face_token(token) is not None
     assert [entry.sequence for entry in other.journal] == [1, 2]
     # A face_token to look up in Redis is a round trip the loop does not make blocking.
-    dense = encode_request(
-        "facepp.thousandlandmark",
-        {
-            "body": {
-                "api_key": "k",
-                "api_secret": "s",
-                "face_token": token,
-                "return_landmark": "all",
-            }
-        },
-    )
+    dense = by_face_token(token)
     plain = FaceMock(state=RedisState(redis_server.url, prefix=prefix))
     assert plain.settings.credits is None  # read once: the loop answers on known settings
     (lookup,) = on_loop(plain, [dense])
