@@ -217,13 +217,6 @@ return 0
 """
 )
 
-# The journal. KEYS: ids (list), meta (hash: id -> metadata JSON), data (hash: id -> answer
-# body), heavy (list of "id size digest..." for entries still holding their payload, oldest
-# first), payload byte count, refs (hash: file digest -> entries holding it). Uploaded files
-# are stored once per content, at ARGV[3] .. digest: a suite sends the same few pictures
-# again and again. ARGV: limit, byte budget, that key prefix. The same trimming as
-# journal.Journal: entries over the limit go first, then payloads from the oldest entry on
-# while over the budget (sizes count each entry's files in full, as Journal does).
 # The journal: ``J`` holds its keys (ids: list; meta: hash id -> metadata JSON; data: hash
 # id -> answer body; heavy: list of "id size digest..." for entries still holding their
 # payload, oldest first; bytes: the payload byte count; refs: hash file digest -> entries

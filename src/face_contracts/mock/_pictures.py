@@ -115,35 +115,38 @@ def _remember(data: bytes, key: tuple[int, bytes], picture: Picture) -> None:
             _recent_bytes -= len(old)
 
 
+def _known(data: bytes | memoryview, key: tuple[int, bytes]) -> tuple[Picture | None, str]:
+    """The analysis of a picture if it is known already, and its digest ("" when found by
+    its bytes, which need no digest)."""
+    found = _seen(data, key)
+    if found is not None:
+        return found, ""
+    digest = hashlib.sha256(data).hexdigest()  # the fastest safe digest here (SHA extensions)
+    picture = _cache.get(digest)
+    if picture is not None:
+        _remember(bytes(data), key, picture)
+    return picture, digest
+
+
 def analyse(data: bytes | memoryview) -> Picture:
     """Header, decodability and uniformity of a picture, computed once per distinct bytes."""
     key = _sample_key(data)
-    found = _seen(data, key)
-    if found is not None:
-        return found
-    digest = hashlib.sha256(data).hexdigest()  # the fastest safe digest here (SHA extensions)
+    picture, digest = _known(data, key)
+    if picture is not None:
+        return picture
     whole = bytes(data)
-    picture = _cache.get(digest)
-    if picture is None:
-        picture = _analyse(whole, digest)
-        with _cache_lock:
-            if len(_cache) >= _CACHE_SIZE:
-                _cache.pop(next(iter(_cache)))
-            _cache[digest] = picture
+    picture = _analyse(whole, digest)
+    with _cache_lock:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[digest] = picture
     _remember(whole, key, picture)
     return picture
 
 
 def analysed(data: bytes | memoryview) -> Picture | None:
     """The analysis of a picture if it is known already (no decoding, no detection)."""
-    key = _sample_key(data)
-    found = _seen(data, key)
-    if found is not None:
-        return found
-    picture = _cache.get(hashlib.sha256(data).hexdigest())
-    if picture is not None:
-        _remember(bytes(data), key, picture)
-    return picture
+    return _known(data, _sample_key(data))[0]
 
 
 def _analyse(data: bytes, digest: str) -> Picture:
