@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +18,28 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "documents"
+
+
+@contextlib.contextmanager
+def serving_in_thread(
+    server: Any, sock: socket.socket, *, scheme: str = "http", wait: float = 30.0
+) -> Iterator[str]:
+    """A uvicorn ``Server`` (ours or uvicorn's own) run in a thread of this process on the
+    listening ``sock``; yields its URL once it has started, then stops it and closes the
+    socket."""
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + wait
+    while not server.started:
+        assert thread.is_alive(), "the server did not start"
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"{scheme}://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=wait)
+        sock.close()
 
 
 def fixture_entries() -> list[tuple[str, dict[str, Any]]]:

@@ -38,7 +38,7 @@ from face_contracts.recordings import RecordingError, load_recording, load_recor
 from face_contracts.server import MockApp
 from face_contracts.settings import ServerSettings
 
-from .conftest import ROOT
+from .conftest import ROOT, serving_in_thread
 from .test_server_limits import WAIT, Background, read_to_end, silent_listener, status_of
 
 pytest_plugins = ["pytester"]
@@ -683,20 +683,8 @@ def tls_target(app: Any, certificate: tuple[Path, Path]) -> Iterator[str]:
         ssl_certfile=str(certificate[0]),
         ssl_keyfile=str(certificate[1]),
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "the TLS target did not start"
-        assert time.monotonic() < deadline, "the TLS target did not start"
-        time.sleep(0.01)
-    try:
-        yield f"https://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with serving_in_thread(uvicorn.Server(config), sock, scheme="https") as url:
+        yield url
 
 
 def test_a_tls_target_is_verified_and_used_when_trusted(

@@ -38,6 +38,8 @@ from face_contracts.server import MockApp
 from face_contracts.settings import ServerSettings
 from face_contracts.state_redis import RedisState
 
+from .conftest import serving_in_thread
+
 if TYPE_CHECKING:
     from face_contracts.state import State
 
@@ -118,19 +120,8 @@ def in_thread(app: MockApp) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     server = Server(ServerConfig(app, app.settings, log_config=None, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT
-    while not server.started:
-        assert thread.is_alive(), "the server did not start"
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=WAIT)
-        sock.close()
+    with serving_in_thread(server, sock, wait=WAIT) as url:
+        yield url
 
 
 def read_to_end(sock: socket.socket) -> bytes:
