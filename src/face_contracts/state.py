@@ -134,8 +134,9 @@ class LoopState(State, Protocol):
     a call that changes nothing else (its number and settings version, its journal entry
     with its face_tokens) are awaited, and the calls in flight share them."""
 
-    async def begin_call_on_loop(self) -> CallTicket:
-        """:meth:`State.begin_call`, awaited; :meth:`State.resume_call` enters the call."""
+    async def begin_call_on_loop(self, deadline: float | None = None) -> CallTicket:
+        """:meth:`State.begin_call`, awaited; :meth:`State.resume_call` enters the call.
+        ``deadline`` (``time.monotonic()``): StateUnavailableError if no answer by then."""
         ...
 
     def prepare_record(self, entry: JournalEntry) -> Any:
@@ -143,8 +144,8 @@ class LoopState(State, Protocol):
         thread (built now, on the thread, sent by :meth:`write_record_on_loop`)."""
         ...
 
-    async def write_record_on_loop(self, prepared: Any) -> None:
-        """Send a prepared journal write, awaited."""
+    async def write_record_on_loop(self, prepared: Any, deadline: float | None = None) -> None:
+        """Send a prepared journal write, awaited (``deadline`` as above)."""
         ...
 
     async def leave_loop(self) -> None:

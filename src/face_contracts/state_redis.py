@@ -46,6 +46,7 @@ import math
 import os
 import secrets
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -84,6 +85,7 @@ MAX_CONNECTIONS = 64  # per process; the server runs at most 256 engine threads
 _STORED_DIGESTS = 4096  # file digests a process remembers having stored
 _DELTA_MIN_BYTES = 1024  # answers shorter than this are stored whole
 _INLINE_BODY_BYTES = 16 << 10  # bodies up to this size go in the journal script's arguments
+_SWEEP_SECONDS = 0.02  # how often an event loop's calls waiting on Redis check their deadline
 _LOG = logging.getLogger("face_contracts.state")
 
 # The settings version starts from Redis's clock (microseconds), never from 0: after Redis
@@ -265,64 +267,117 @@ _TRIM_JOURNAL = (
 )
 
 # One call's journal entry with the face_tokens it issued, in few arguments: packing each
-# costs the client more than Redis's work on it. ARGV[1]: "limit budget payload-size inline
-# id files prefix", where inline is 1 when the answer body kept is ARGV[3] (0: it was sent
-# just before, as ``HSET data id body``: a large body goes in as a plain command, as through
-# a script's arguments Redis would copy it twice more), files is "digest:1,digest:0..." (1:
+# costs the client more than Redis's work on it. A[1]: "limit budget payload-size inline id
+# files prefix", where inline is 1 when the answer body kept is A[3] (0: it was sent just
+# before, as ``HSET data id body``: a large body goes in as a plain command, as through a
+# script's arguments Redis would copy it twice more), files is "digest:1,digest:0..." (1:
 # its bytes follow, 0: this process stored it before; '-': no file) and prefix the state's
-# prefix with its colon, from which every key is derived. ARGV[2]: the entry's metadata;
-# ARGV[3]: its body; then the bytes of each file sent, in order; then (face_token, value,
-# milliseconds to live) per face_token. A file said stored but gone (a reset, an eviction)
-# is named in the reply and nothing is kept: the caller sends it again.
-_RECORD = (
-    """
-local limit, budget, size, inline, id, spec, P =
-  string.match(ARGV[1], '^(%d+) (%d+) (%d+) (%d) (%S+) (%S+) (.*)$')
+# prefix with its colon, from which every key is derived (``P``, ``J``, ``F`` below). A[2]:
+# the entry's metadata; A[3]: its body; then the bytes of each file sent, in order; then
+# (face_token, value, milliseconds to live) per face_token. A file said stored but gone (a
+# reset, an eviction) is named in the reply and nothing is kept: the caller sends it again.
+_JOURNAL_KEYS = """
 local J = {}
 for i, name in ipairs({'ids', 'meta', 'data', 'heavy', 'bytes', 'refs'}) do
   J[i] = P .. 'j:' .. name
 end
 local F = P .. 'file:'
 """
+
+_RECORD_FUNCTION = """
+local function record(A)
+  local limit, budget, size, inline, id, spec =
+    string.match(A[1], '^(%d+) (%d+) (%d+) (%d) (%S+) (%S+) ')
+  local digests, sent = {}, {}
+  for digest, flag in string.gmatch(spec, '([^:,]+):(%d)') do
+    digests[#digests + 1] = digest
+    sent[#sent + 1] = flag == '1'
+  end
+  local files = #digests
+  local missing = {}
+  for i = 1, files do
+    if not sent[i] and redis.call('EXISTS', F .. digests[i]) == 0 then
+      missing[#missing + 1] = digests[i]
+    end
+  end
+  if #missing > 0 then
+    redis.call('HDEL', J[3], id)
+    return missing
+  end
+  local head, at = '', 4
+  for i = 1, files do
+    if sent[i] then
+      redis.call('SET', F .. digests[i], A[at], 'NX')
+      at = at + 1
+    end
+    redis.call('HINCRBY', J[6], digests[i], 1)
+    head = head .. ' ' .. digests[i]
+  end
+  for t = at, #A, 3 do
+    redis.call('SET', P .. 'ft:' .. A[t], A[t + 1], 'PX', A[t + 2])
+  end
+  redis.call('RPUSH', J[1], id)
+  redis.call('HSET', J[2], id, A[2])
+  if tonumber(size) > 0 or files > 0 then
+    if inline == '1' then redis.call('HSET', J[3], id, A[3]) end
+    redis.call('RPUSH', J[4], id .. ' ' .. size .. head)
+    redis.call('INCRBY', J[5], size)
+  end
+  trim(tonumber(limit), tonumber(budget))
+  return 0
+end
+"""
+
+_RECORD = (
+    "local P = string.match(ARGV[1], '^%d+ %d+ %d+ %d %S+ %S+ (.*)$')\n"
+    + _JOURNAL_KEYS
     + _TRIM
+    + _RECORD_FUNCTION
+    + "return record(ARGV)"
+)
+
+# The round trip of an event loop's calls (_LoopLink): every call that asked while the last
+# trip was out, in one script with one reply, so that per trip (not per call) Redis parses
+# one command and the client packs one and reads one reply (redis-py spends microseconds on
+# each argument and each reply). ARGV: the state's prefix with its colon, the sequence key,
+# the settings version key, the operations, and the bytes of their arguments, one after
+# another. Operations are separated by spaces: 'b' numbers a call (as _BEGIN); a list of
+# sizes "12,345,..." is a journal write whose arguments (as _RECORD's) are the next pieces of
+# the bytes, of those sizes. The reply: one line per operation, in order: "sequence version",
+# '+' (written), '?' and the digests of files to send again (as _RECORD), or '!' and the
+# error of an operation that failed (the others still count).
+_LOOP_TRIP = (
+    _VERSION
+    + "local P = ARGV[1]\n"
+    + _JOURNAL_KEYS
+    + _TRIM
+    + _RECORD_FUNCTION
     + """
-local digests, sent = {}, {}
-for digest, flag in string.gmatch(spec, '([^:,]+):(%d)') do
-  digests[#digests + 1] = digest
-  sent[#sent + 1] = flag == '1'
-end
-local files = #digests
-local missing = {}
-for i = 1, files do
-  if not sent[i] and redis.call('EXISTS', F .. digests[i]) == 0 then
-    missing[#missing + 1] = digests[i]
+local lines, settings, data, at = {}, nil, ARGV[5], 1
+for operation in string.gmatch(ARGV[4], '%S+') do
+  local line
+  if operation == 'b' then
+    settings = settings or version(ARGV[3])
+    line = redis.call('INCR', ARGV[2]) .. ' ' .. settings
+  else
+    local A = {}
+    for size in string.gmatch(operation, '%d+') do
+      A[#A + 1] = string.sub(data, at, at + tonumber(size) - 1)
+      at = at + tonumber(size)
+    end
+    local ok, reply = pcall(record, A)
+    if not ok then
+      local message = type(reply) == 'table' and reply.err or reply
+      line = '!' .. string.gsub(tostring(message), '\\n', ' ')
+    elseif type(reply) == 'table' then
+      line = '?' .. table.concat(reply, ' ')
+    else
+      line = '+'
+    end
   end
+  lines[#lines + 1] = line
 end
-if #missing > 0 then
-  redis.call('HDEL', J[3], id)
-  return missing
-end
-local head, at = '', 4
-for i = 1, files do
-  if sent[i] then
-    redis.call('SET', F .. digests[i], ARGV[at], 'NX')
-    at = at + 1
-  end
-  redis.call('HINCRBY', J[6], digests[i], 1)
-  head = head .. ' ' .. digests[i]
-end
-for t = at, #ARGV, 3 do
-  redis.call('SET', P .. 'ft:' .. ARGV[t], ARGV[t + 1], 'PX', ARGV[t + 2])
-end
-redis.call('RPUSH', J[1], id)
-redis.call('HSET', J[2], id, ARGV[2])
-if tonumber(size) > 0 or files > 0 then
-  if inline == '1' then redis.call('HSET', J[3], id, ARGV[3]) end
-  redis.call('RPUSH', J[4], id .. ' ' .. size .. head)
-  redis.call('INCRBY', J[5], size)
-end
-trim(tonumber(limit), tonumber(budget))
-return 0
+return table.concat(lines, '\\n')
 """
 )
 
@@ -500,6 +555,7 @@ class RedisState:
             "trim": _TRIM_JOURNAL,
             "record": _RECORD,
             "read": _READ_JOURNAL,
+            "loop": _LOOP_TRIP,
         }
         self._shas = {name: _sha1(text) for name, text in self._sources.items()}
         p = prefix
@@ -621,13 +677,11 @@ class RedisState:
         self._local.tokens = None
         self._local.ticket = ticket
 
-    async def begin_call_on_loop(self) -> CallTicket:
+    async def begin_call_on_loop(self, deadline: float | None = None) -> CallTicket:
         """:meth:`begin_call` from an event loop, without blocking it: the calls that
         begin together share one round trip (this does not enter the call on this thread;
         :meth:`resume_call` does)."""
-        link = self._loop_link()
-        replies = await link.round_trip("begin", link.begin, 1, "begin")
-        return _ticket(replies[0])
+        return _ticket(await self._loop_link().ask("begin", "b", deadline=deadline))
 
     def first_firing(self, rules: Sequence[RuleCount]) -> int | None:
         args: list[Any] = []
@@ -731,11 +785,13 @@ class RedisState:
             body if inline else b"",
             entry.payload_bytes,
             files,
-            [item for token, value, ttl in tokens for item in (token, value, ttl)],
+            [part for t, value, ttl in tokens for part in (t.encode(), value, b"%d" % ttl)],
             before,
         )
 
-    def _record_commands(self, prepared: PreparedRecord, resend: set[str]) -> list[tuple[Any, ...]]:
+    def _record_arguments(self, prepared: PreparedRecord, resend: set[str]) -> tuple[Any, ...]:
+        """The journal script's arguments for ``prepared``, the files in ``resend`` sent
+        again whether or not this process stored them before."""
         spec, sent = [], []
         for digest, data in prepared.files.items():
             if digest in self._stored and digest not in resend:
@@ -748,41 +804,36 @@ class RedisState:
             f"{self._limit} {self._budget} {prepared.size} {inline} {prepared.number} "
             f"{','.join(spec) or '-'} {self.prefix}:"
         )
-        script = (
-            "EVALSHA",
-            self._shas["record"],
-            0,
-            control,
-            prepared.meta,
-            prepared.body,
-            *sent,
-            *prepared.tokens,
-        )
-        return [*prepared.before, script]
+        return (control.encode(), prepared.meta, prepared.body, *sent, *prepared.tokens)
 
     def write_record(self, prepared: PreparedRecord) -> None:
         """Send a prepared journal write (a blocking round trip)."""
         resend: set[str] = set()
         while True:
-            commands = self._record_commands(prepared, resend)
-            reply = self._round_trip("record", commands, script="record")[-1]
+            arguments = self._record_arguments(prepared, resend)
+            reply = self._run("record", (), arguments, before=prepared.before)
             if not isinstance(reply, list):
                 break
             resend = {digest.decode() for digest in reply}  # gone since (a reset): send again
         self._stored_now(prepared.files)
 
-    async def write_record_on_loop(self, prepared: PreparedRecord) -> None:
+    async def write_record_on_loop(
+        self, prepared: PreparedRecord, deadline: float | None = None
+    ) -> None:
         """:meth:`write_record` from an event loop, without blocking it: the writes sent
         together share one round trip."""
         link = self._loop_link()
+        before = link.pack(prepared.before) if prepared.before else b""
         resend: set[str] = set()
         while True:
-            commands = self._record_commands(prepared, resend)
-            replies = await link.round_trip("record", link.pack(commands), len(commands), "record")
-            reply = replies[-1]
-            if not isinstance(reply, list):
+            arguments = self._record_arguments(prepared, resend)
+            sizes = ",".join([str(len(part)) for part in arguments])
+            reply = await link.ask(
+                "record", sizes, arguments, before, len(prepared.before), deadline
+            )
+            if not reply.startswith(b"?"):
                 break
-            resend = {digest.decode() for digest in reply}
+            resend = set(reply[1:].decode().split())  # gone since (a reset): send again
         self._stored_now(prepared.files)
 
     def _stored_now(self, files: Mapping[str, bytes | memoryview]) -> None:
@@ -799,6 +850,10 @@ class RedisState:
         if link is not None and link.loop is asyncio.get_running_loop():
             self._link = None
             link.closed = True
+            if link.sweep is not None:
+                link.sweep.cancel()
+            if link.sender is not None:  # a trip still out ends now: its calls fail
+                link.sender.cancel()
             await link.connection.disconnect(nowait=True)
 
     def _loop_link(self) -> _LoopLink:
@@ -977,9 +1032,9 @@ class PreparedRecord:
 class _LoopLink:
     """A state's round trips from one event loop, which must never wait on a socket: the
     calls in flight share one redis-py asyncio connection, and every call that asks while a
-    round trip is out goes in the next one, in one write, its replies read in order. Under
-    load one round trip serves many calls, which is what makes Redis cheap enough to share
-    (benchmarks/README.md, "Shared state")."""
+    round trip is out goes in the next one, as one script (_LOOP_TRIP): one command to
+    pack, one reply to read. Under load one round trip serves many calls, which is what
+    makes Redis cheap enough to share (benchmarks/README.md, "Shared state")."""
 
     def __init__(self, state: RedisState, loop: asyncio.AbstractEventLoop) -> None:
         import redis.asyncio  # deferred with redis (RedisState)
@@ -994,87 +1049,135 @@ class _LoopLink:
         # per write (each write would start a task for it).
         self.timeout: float = options.pop("socket_timeout", None) or SOCKET_TIMEOUT
         self.connection: Any = pool.connection_class(**options, socket_timeout=None)
-        self.begin = self.pack([("EVALSHA", state._shas["begin"], 2, state._seq, state._version)])
-        self.queue: list[tuple[bytes, int, asyncio.Future[list[Any]]]] = []
+        self.script: tuple[Any, ...] = ("EVALSHA", state._shas["loop"], 0, f"{state.prefix}:")
+        self.script += (state._seq, state._version)
+        self.queue: list[_Asked] = []
+        self.sent: list[_Asked] = []  # the batch of the round trip out now
         self.sender: asyncio.Task[None] | None = None
+        self.sweep: asyncio.TimerHandle | None = None
         self.closed = False
         self.failures: tuple[type[BaseException], ...] = (*state._errors, OSError, TimeoutError)
 
     def pack(self, commands: Sequence[tuple[Any, ...]]) -> bytes:
         return b"".join(self.connection.pack_commands(commands))
 
-    async def round_trip(self, what: str, packed: bytes, count: int, script: str) -> list[Any]:
-        """The ``count`` replies to the commands ``packed``, after Redis learns the script
-        if it forgot it (a restart). Raises StateUnavailableError."""
-        state = self.state
-        loaded = False
-        while True:
-            future: asyncio.Future[list[Any]] = self.loop.create_future()
-            self.queue.append((packed, count, future))
-            if self.sender is None:
-                self.sender = self.loop.create_task(self._send())
-            try:
-                replies = await future
-            except self.failures as error:
-                msg = f"Redis at {state.url} ({what}): {str(error) or 'no answer in time'}"
-                raise StateUnavailableError(msg) from None
-            failure = next((r for r in replies if isinstance(r, Exception)), None)
-            if isinstance(failure, state._no_script) and not loaded:
-                load = self.pack([("SCRIPT", "LOAD", state._sources[script])])
-                packed, loaded = load + packed, True
-                count += 1
+    async def ask(
+        self,
+        what: str,
+        operation: str,
+        arguments: Sequence[bytes] = (),
+        before: bytes = b"",
+        plain: int = 0,
+        deadline: float | None = None,
+    ) -> bytes:
+        """The reply line of one operation of _LOOP_TRIP (``"b"``, or a journal write's
+        argument sizes, with its ``arguments``) in the next round trip, sent after the
+        ``plain`` commands packed in ``before``. Raises StateUnavailableError, also when
+        there is no answer by ``deadline`` (``time.monotonic()``)."""
+        future: asyncio.Future[Any] = self.loop.create_future()
+        asked = _Asked(operation, arguments, before, plain, future, deadline or math.inf)
+        self.queue.append(asked)
+        if self.sender is None:
+            self.sender = self.loop.create_task(self._send())
+        if deadline is not None and self.sweep is None:
+            self.sweep = self.loop.call_later(_SWEEP_SECONDS, self._sweep)
+        try:
+            reply = await future
+        except self.failures as error:
+            msg = f"Redis at {self.state.url} ({what}): {str(error) or 'no answer in time'}"
+            raise StateUnavailableError(msg) from None
+        if isinstance(reply, Exception) or reply.startswith(b"!"):
+            failure = reply.decode(errors="replace")[1:] if isinstance(reply, bytes) else reply
+            raise StateUnavailableError(f"Redis at {self.state.url} ({what}): {failure}")
+        return bytes(reply)
+
+    def _sweep(self) -> None:
+        """End the waits past their deadline (checked every _SWEEP_SECONDS while some are
+        bounded: one timer for all the calls, not one each)."""
+        self.sweep = None
+        now = time.monotonic()
+        bounded = False
+        for asked in (*self.sent, *self.queue):
+            if asked.future.done() or asked.deadline == math.inf:
                 continue
-            if failure is not None:
-                msg = f"Redis at {state.url} ({what}): {failure}"
-                raise StateUnavailableError(msg)
-            return replies[1:] if loaded else replies
+            if asked.deadline <= now:
+                asked.future.set_exception(TimeoutError("no answer within the request deadline"))
+            else:
+                bounded = True
+        if bounded and not self.closed:
+            self.sweep = self.loop.call_later(_SWEEP_SECONDS, self._sweep)
 
     async def _send(self) -> None:
         try:
             while self.queue and not self.closed:
-                batch, self.queue = self.queue, []
+                # Calls already ended (their deadline passed) are not sent.
+                batch = [asked for asked in self.queue if not asked.future.done()]
+                self.queue, self.sent = [], batch
                 try:
-                    await self._exchange(batch)
+                    if batch:
+                        await self._exchange(batch)
                 finally:
                     self._abandon(batch)  # cancelled (the loop is stopping) or closed
         finally:
-            self.sender = None
+            self.sender, self.sent = None, []
             batch, self.queue = self.queue, []
             self._abandon(batch)
 
-    def _abandon(self, batch: list[tuple[bytes, int, asyncio.Future[list[Any]]]]) -> None:
-        for _, _, future in batch:
-            if not future.done():
-                future.set_exception(self.state._retryable("the state was closed"))
+    def _abandon(self, batch: list[_Asked]) -> None:
+        for asked in batch:
+            if not asked.future.done():
+                asked.future.set_exception(self.state._retryable("the state was closed"))
 
-    async def _exchange(self, batch: list[tuple[bytes, int, asyncio.Future[list[Any]]]]) -> None:
-        """One write of the batch's commands, then every reply, within the deadline. A
-        connection Redis closed (a restart) is replaced and the batch sent again, once, if
-        nothing of it was read; any other failure fails the calls not answered yet."""
+    async def _exchange(self, batch: list[_Asked]) -> None:
+        """One write of the batch (the plain commands, then the script), then every reply,
+        within the deadline. A script Redis forgot (a restart) is loaded and the batch sent
+        again; a connection Redis closed is replaced and the batch sent again, once, if
+        nothing of it was read; any other failure fails every call of the batch."""
         connection = self.connection
-        answered = 0
-        retried = False
+        operations = " ".join([asked.operation for asked in batch])
+        data = b"".join([part for asked in batch for part in asked.arguments])
+        packed = b"".join([asked.before for asked in batch]) + self.pack(
+            [(*self.script, operations, data)]
+        )
+        plain = sum(asked.plain for asked in batch)
+        retried = loaded = False
         while True:
+            read = False
             try:
                 async with asyncio.timeout(self.timeout):
-                    await connection.send_packed_command(
-                        [b"".join(packed for packed, _, _ in batch)], check_health=False
-                    )
-                    for _, count, future in batch:
-                        replies = [await self._reply() for _ in range(count)]
-                        answered += 1
-                        if not future.done():
-                            future.set_result(replies)
-                return
+                    await connection.send_packed_command([packed], check_health=False)
+                    replies = [await self._reply() for _ in range(plain)]
+                    read = True
+                    reply = await self._reply()
             except self.failures as error:
                 await connection.disconnect(nowait=True)
-                if isinstance(error, self.state._retryable) and not answered and not retried:
+                if isinstance(error, self.state._retryable) and not read and not retried:
                     retried = True
                     continue
-                for _, _, future in batch[answered:]:
-                    if not future.done():
-                        future.set_exception(error)
+                for asked in batch:
+                    if not asked.future.done():
+                        asked.future.set_exception(error)
                 return
+            if isinstance(reply, self.state._no_script) and not loaded:
+                load = self.pack([("SCRIPT", "LOAD", self.state._sources["loop"])])
+                packed, plain, loaded = load + packed, plain + 1, True
+                continue
+            break
+        if loaded:
+            learnt, replies = replies[0], replies[1:]
+            if isinstance(learnt, Exception):  # the script itself failed to load
+                reply = learnt
+        lines: list[Any] = reply.split(b"\n") if isinstance(reply, bytes) else []
+        if len(lines) != len(batch):
+            failure = reply if isinstance(reply, Exception) else ValueError(f"{reply!r:.80}")
+            lines = [failure] * len(batch)
+        start = 0
+        for asked, line in zip(batch, lines, strict=True):
+            own = replies[start : start + asked.plain] if asked.plain else ()
+            start += asked.plain
+            failed = next((r for r in own if isinstance(r, Exception)), None)
+            if not asked.future.done():
+                asked.future.set_result(line if failed is None else failed)
 
     async def _reply(self) -> Any:
         """The next reply; an error reply returned, not raised (as RedisState._reply)."""
@@ -1088,6 +1191,8 @@ class _LoopLink:
         self.closed = True
 
         def disconnect() -> None:
+            if self.sweep is not None:
+                self.sweep.cancel()
             self.loop.create_task(self.connection.disconnect(nowait=True))
 
         try:
@@ -1095,6 +1200,19 @@ class _LoopLink:
                 self.loop.call_soon_threadsafe(disconnect)
         except RuntimeError:  # the loop closed meanwhile: its sockets went with it
             pass
+
+
+class _Asked(NamedTuple):
+    """One call's part of a loop's round trip: its operation of _LOOP_TRIP and the bytes of
+    its arguments, the plain commands sent before the script (packed) and their count, and
+    where its reply goes."""
+
+    operation: str
+    arguments: Sequence[bytes]
+    before: bytes
+    plain: int
+    future: asyncio.Future[Any]
+    deadline: float  # time.monotonic(); math.inf: none
 
 
 class _Guard:

@@ -499,18 +499,22 @@ class Engine:
         finally:
             _ON_LOOP.active = False
 
-    async def handle_on_loop(self, request: HttpRequest) -> HttpResponse:
+    async def handle_on_loop(
+        self, request: HttpRequest, *, deadline: float | None = None
+    ) -> HttpResponse:
         """:meth:`handle` on a server's event loop (``on_loop=True``), for every state: with
         a shared one, the call's two round trips (its number, then its journal entry with
         its face_tokens, before the answer leaves) are awaited, not waited for, and share
-        their trip with the other calls in flight. Raises :class:`Deferred` as ``handle``
-        does; a call deferred after it was numbered keeps its number."""
+        their trip with the other calls in flight; a call the state has not answered by
+        ``deadline`` (``time.monotonic()``) gets the vendor's internal error. Raises
+        :class:`Deferred` as ``handle`` does; a call deferred after it was numbered keeps
+        its number."""
         shared = self._shared
         if shared is None:
             return self.handle(request, on_loop=True)
         operation = self.route(request.method, request.path)
         try:
-            ticket = await shared.begin_call_on_loop()
+            ticket = await shared.begin_call_on_loop(deadline)
         except StateUnavailableError as error:
             return self._state_failure(operation, request, error)
         if ticket.settings_version != self._version:
@@ -530,7 +534,7 @@ class Engine:
             shared.resume_call(None)
         try:
             for prepared in writes:
-                await shared.write_record_on_loop(prepared)
+                await shared.write_record_on_loop(prepared, deadline)
         except StateUnavailableError as error:
             response.complete()  # the answer is not sent
             return self._state_failure(operation, request, error)
