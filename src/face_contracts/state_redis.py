@@ -1110,6 +1110,10 @@ class _LoopLink:
     async def _send(self) -> None:
         try:
             while self.queue and not self.closed:
+                # Let the calls the last trip woke run first: each takes its turn on the
+                # loop and asks again (its journal entry), and they all go in the next
+                # trip (measured: about twice the calls per trip, less CPU per call).
+                await asyncio.sleep(0)
                 # Calls already ended (their deadline passed) are not sent.
                 batch = [asked for asked in self.queue if not asked.future.done()]
                 self.queue, self.sent = [], batch
