@@ -448,6 +448,49 @@ def test_a_call_the_loop_defers_keeps_its_number_and_its_face_tokens(
         engine.state.close()
 
 
+def test_the_loop_sends_a_picture_again_that_redis_lost(redis_server: RedisServer) -> None:
+    # A process sends a picture's bytes once; when Redis no longer has them (an eviction),
+    # the journal write on the loop names them and they are sent again, not lost.
+    import redis
+
+    prefix = f"test:{secrets.token_hex(6)}"
+    mock = FaceMock(state=RedisState(redis_server.url, prefix=prefix))
+    detect = encode_request("facepp.detect", request_for("facepp.detect"))
+    assert mock.handle(detect).status == 200  # the picture stored, this process knows it
+    client = redis.Redis.from_url(redis_server.url)
+    digest = hashlib.sha256(PICTURE).hexdigest()
+    assert client.delete(f"{prefix}:file:{digest}") == 1
+    (answer,) = on_loop(mock, [detect])
+    assert isinstance(answer, HttpResponse) and answer.status == 200
+    assert [entry.files["image_file"].data for entry in mock.journal] == [PICTURE, PICTURE]
+    client.close()
+    mock.state.close()
+
+
+def test_an_operation_that_fails_in_a_shared_trip_fails_alone(redis_server: RedisServer) -> None:
+    # The calls in one round trip are one script; an error in one call's part is that
+    # call's alone (the vendor's internal error for it), and the others still count.
+    state = RedisState(redis_server.url, prefix=f"test:{secrets.token_hex(6)}")
+
+    async def main() -> list[Any]:
+        link = state._loop_link()
+        try:
+            return await asyncio.gather(
+                link.ask("begin", "b"),
+                link.ask("record", "7", [b"not a control"]),  # its script part fails
+                link.ask("begin", "b"),
+                return_exceptions=True,
+            )
+        finally:
+            await state.leave_loop()
+
+    first, broken, second = asyncio.run(main())
+    assert isinstance(broken, StateUnavailableError)
+    assert "(record)" in str(broken)
+    assert [first.split()[0], second.split()[0]] == [b"1", b"2"]
+    state.close()
+
+
 def test_the_event_loop_path_outlives_a_redis_that_goes_away_or_stalls(
     own_redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
