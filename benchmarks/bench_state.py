@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -163,6 +164,16 @@ def report(results: dict[tuple[str, int], Result], args: argparse.Namespace, loa
         "are exact across workers; the in-memory rows with several workers keep one state "
         "per worker."
     )
+    sharing = [
+        f"{workers} worker(s) {statistics.median(SHARING[name]):.1f}"
+        for workers in WORKERS
+        if (name := f"redis-{workers}") in SHARING
+    ]
+    if sharing:
+        lines.append(
+            "Calls per Redis read, median slice (how many calls share a round trip; "
+            "Redis's total_reads_processed): " + ", ".join(sharing) + "."
+        )
     if ROUND_TRIPS:
         trips = sorted(ROUND_TRIPS)
         lines.append(
@@ -232,6 +243,7 @@ def measure(
     result: Result,
     server: Any,
     port: int,
+    client: Any,
     redis_pid: int,
     workload: Workload,
     wrk: str,
@@ -239,11 +251,15 @@ def measure(
 ) -> None:
     """One slice: wrk against a running server; its CPU and Redis's counted."""
     sample = Result(result.name, result.label, result.does)
+    reads = client.info("stats")["total_reads_processed"]
     before = cpu_seconds(server.process.pid), cpu_seconds(redis_pid)
     output = run_wrk(wrk, args, workload.lua, port, args.duration)
     after = cpu_seconds(server.process.pid), cpu_seconds(redis_pid)
+    reads = client.info("stats")["total_reads_processed"] - reads
     parse_wrk(output, sample)
     count = max(1, sample.requests or 1)
+    if result.name.startswith("redis"):
+        SHARING.setdefault(result.name, []).append(count / max(1, reads))
     CPU.setdefault(result.name, []).append(
         ((after[0] - before[0]) / count * 1e6, (after[1] - before[1]) / count * 1e6)
     )
@@ -266,6 +282,7 @@ def compare(
     ...): each pair of slices is seconds apart, so the machine's drift hits both alike."""
     memory, shared = results[("memory", workers)], results[("redis", workers)]
     ports = {"memory": free_port(), "redis": free_port()}
+    client = redis_client(redis_port)
     directory = workload.body.parent
     log(f"{workers} worker(s): starting both servers")
     with (
@@ -283,7 +300,7 @@ def compare(
             order = ("memory", "redis") if round_number % 2 == 0 else ("redis", "memory")
             for backend in order:
                 result, server = servers[backend]
-                measure(result, server, ports[backend], redis_pid, workload, wrk, args)
+                measure(result, server, ports[backend], client, redis_pid, workload, wrk, args)
 
 
 def engine_costs(workload: Workload, url: str) -> dict[str, float]:
@@ -313,6 +330,7 @@ def engine_costs(workload: Workload, url: str) -> dict[str, float]:
 
 
 ENGINE: dict[str, float] = {}
+SHARING: dict[str, list[float]] = {}  # calls per Redis read (its round trips), per slice
 ROUND_TRIPS: list[float] = []  # µs, median PING round trip, measured before each round
 
 

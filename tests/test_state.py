@@ -461,7 +461,8 @@ def test_the_loop_sends_a_picture_again_that_redis_lost(redis_server: RedisServe
     digest = hashlib.sha256(PICTURE).hexdigest()
     assert client.delete(f"{prefix}:file:{digest}") == 1
     (answer,) = on_loop(mock, [detect])
-    assert isinstance(answer, HttpResponse) and answer.status == 200
+    assert isinstance(answer, HttpResponse)
+    assert answer.status == 200
     assert [entry.files["image_file"].data for entry in mock.journal] == [PICTURE, PICTURE]
     client.close()
     mock.state.close()
@@ -472,7 +473,7 @@ def test_an_operation_that_fails_in_a_shared_trip_fails_alone(redis_server: Redi
     # call's alone (the vendor's internal error for it), and the others still count.
     state = RedisState(redis_server.url, prefix=f"test:{secrets.token_hex(6)}")
 
-    async def main() -> list[Any]:
+    async def main() -> tuple[bytes | BaseException, ...]:
         link = state._loop_link()
         try:
             return await asyncio.gather(
@@ -487,6 +488,8 @@ def test_an_operation_that_fails_in_a_shared_trip_fails_alone(redis_server: Redi
     first, broken, second = asyncio.run(main())
     assert isinstance(broken, StateUnavailableError)
     assert "(record)" in str(broken)
+    assert isinstance(first, bytes)
+    assert isinstance(second, bytes)
     assert [first.split()[0], second.split()[0]] == [b"1", b"2"]
     state.close()
 
