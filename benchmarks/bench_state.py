@@ -264,7 +264,14 @@ def measure(
         ((after[0] - before[0]) / count * 1e6, (after[1] - before[1]) / count * 1e6)
     )
     result.samples.append(sample)
-    log(f"{result.name}: {sample.rps:,.1f} req/s, p99 {sample.p99_ms} ms")
+    server_cpu = (after[0] - before[0]) / count * 1e6
+    shared = ""
+    if result.name.startswith("redis"):
+        shared = f", {count / max(1, reads):.1f} calls per Redis read"
+    log(
+        f"{result.name}: {sample.rps:,.1f} req/s, p99 {sample.p99_ms} ms, server CPU "
+        f"{server_cpu:,.0f} µs per request{shared}"
+    )
 
 
 def compare(
