@@ -258,16 +258,14 @@ def measure(
     reads = client.info("stats")["total_reads_processed"] - reads
     parse_wrk(output, sample)
     count = max(1, sample.requests or 1)
-    if result.name.startswith("redis"):
-        SHARING.setdefault(result.name, []).append(count / max(1, reads))
-    CPU.setdefault(result.name, []).append(
-        ((after[0] - before[0]) / count * 1e6, (after[1] - before[1]) / count * 1e6)
-    )
-    result.samples.append(sample)
     server_cpu = (after[0] - before[0]) / count * 1e6
+    CPU.setdefault(result.name, []).append((server_cpu, (after[1] - before[1]) / count * 1e6))
+    result.samples.append(sample)
     shared = ""
     if result.name.startswith("redis"):
-        shared = f", {count / max(1, reads):.1f} calls per Redis read"
+        sharing = count / max(1, reads)
+        SHARING.setdefault(result.name, []).append(sharing)
+        shared = f", {sharing:.1f} calls per Redis read"
     log(
         f"{result.name}: {sample.rps:,.1f} req/s, p99 {sample.p99_ms} ms, server CPU "
         f"{server_cpu:,.0f} µs per request{shared}"

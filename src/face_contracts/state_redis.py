@@ -849,12 +849,7 @@ class RedisState:
         link = self._link
         if link is not None and link.loop is asyncio.get_running_loop():
             self._link = None
-            link.closed = True
-            if link.sweep is not None:
-                link.sweep.cancel()
-            if link.sender is not None:  # a trip still out ends now: its calls fail
-                link.sender.cancel()
-            await link.connection.disconnect(nowait=True)
+            await link.leave()
 
     def _loop_link(self) -> _LoopLink:
         loop = asyncio.get_running_loop()
@@ -1190,13 +1185,25 @@ class _LoopLink:
         except self.state._response_error as error:
             return error
 
+    async def leave(self) -> None:
+        """Close, on its own loop, which is ending: a trip still out ends now (its calls
+        fail)."""
+        self._stop_timer()
+        if self.sender is not None:
+            self.sender.cancel()
+        await self.connection.disconnect(nowait=True)
+
+    def _stop_timer(self) -> None:
+        self.closed = True
+        if self.sweep is not None:
+            self.sweep.cancel()
+
     def close(self) -> None:
         """Close the connection, from any thread (its loop may have ended already)."""
         self.closed = True
 
         def disconnect() -> None:
-            if self.sweep is not None:
-                self.sweep.cancel()
+            self._stop_timer()
             self.loop.create_task(self.connection.disconnect(nowait=True))
 
         try:
