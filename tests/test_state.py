@@ -538,6 +538,37 @@ def test_the_event_loop_path_outlives_a_redis_that_goes_away_or_stalls(
     state.close()
 
 
+def test_the_loop_reconnects_once_redis_restarted_between_its_calls(
+    own_redis_server: RedisServer,
+) -> None:
+    # Redis restarts while the loop's connection is idle: the next trip finds the old socket
+    # closed before anything of it was read, so it is sent again on a new connection (and
+    # the scripts loaded again), never answered with the vendor's internal error.
+    state = RedisState(own_redis_server.url, prefix="test:loop-restart")
+    mock = FaceMock(state=state)
+    detect = encode_request("facepp.detect", request_for("facepp.detect"))
+    assert mock.handle(detect).status == 200
+
+    async def answer() -> int:
+        try:
+            return (await mock.handle_on_loop(detect)).status
+        except Deferred as deferred:  # as the server does: the thread goes on with it
+            return mock.handle(detect, ticket=deferred.ticket).status
+
+    async def main() -> list[int]:
+        try:
+            before = await answer()
+            own_redis_server.stop()
+            own_redis_server.start()  # empty: the settings version is read again, in a thread
+            return [before, await answer(), await answer()]
+        finally:
+            await mock.leave_loop()
+
+    assert asyncio.run(main()) == [200, 200, 200]
+    assert [entry.sequence for entry in mock.journal] == [1, 2]  # Redis started over
+    state.close()
+
+
 def test_recordings_and_objects_cannot_cross_processes(redis_server: RedisServer) -> None:
     mock = FaceMock(state=RedisState(redis_server.url, prefix=f"test:{secrets.token_hex(6)}"))
     recording = Recording(

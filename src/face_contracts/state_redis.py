@@ -1141,16 +1141,16 @@ class _LoopLink:
         plain = sum(asked.plain for asked in batch)
         retried = loaded = False
         while True:
-            read = False
+            replies: list[Any] = []  # a reply read: the trip reached Redis, never resent
             try:
                 async with asyncio.timeout(self.timeout):
                     await connection.send_packed_command([packed], check_health=False)
-                    replies = [await self._reply() for _ in range(plain)]
-                    read = True
+                    while len(replies) < plain:
+                        replies.append(await self._reply())
                     reply = await self._reply()
             except self.failures as error:
                 await connection.disconnect(nowait=True)
-                if isinstance(error, self.state._retryable) and not read and not retried:
+                if isinstance(error, self.state._retryable) and not replies and not retried:
                     retried = True
                     continue
                 for asked in batch:
