@@ -277,6 +277,7 @@ def compare(
     results: dict[tuple[str, int], Result],
     url: str,
     redis_port: int,
+    client: Any,
     redis_pid: int,
     workload: Workload,
     wrk: str,
@@ -287,7 +288,6 @@ def compare(
     ...): each pair of slices is seconds apart, so the machine's drift hits both alike."""
     memory, shared = results[("memory", workers)], results[("redis", workers)]
     ports = {"memory": free_port(), "redis": free_port()}
-    client = redis_client(redis_port)
     directory = workload.body.parent
     log(f"{workers} worker(s): starting both servers")
     with (
@@ -401,6 +401,7 @@ def main() -> None:
                         results,
                         url,
                         redis_port,
+                        client,
                         redis_server.process.pid,
                         workload,
                         wrk,
