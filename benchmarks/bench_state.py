@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from _report import README, interleaved, machine, today, write_section
 from bench_server import (
@@ -239,23 +239,26 @@ def redis_client(port: int) -> Any:
     sys.exit("bench_state: redis-server did not start")
 
 
-def measure(
-    result: Result,
-    server: Any,
-    port: int,
-    client: Any,
-    redis_pid: int,
-    workload: Workload,
-    wrk: str,
-    args: argparse.Namespace,
-) -> None:
+class Run(NamedTuple):
+    """What every slice of a run uses: Redis (its port, process and a client), the
+    workload, wrk and the command line."""
+
+    redis_port: int
+    redis_pid: int
+    client: Any
+    workload: Workload
+    wrk: str
+    args: argparse.Namespace
+
+
+def measure(result: Result, server: Any, port: int, run: Run) -> None:
     """One slice: wrk against a running server; its CPU and Redis's counted."""
     sample = Result(result.name, result.label, result.does)
-    reads = client.info("stats")["total_reads_processed"]
-    before = cpu_seconds(server.process.pid), cpu_seconds(redis_pid)
-    output = run_wrk(wrk, args, workload.lua, port, args.duration)
-    after = cpu_seconds(server.process.pid), cpu_seconds(redis_pid)
-    reads = client.info("stats")["total_reads_processed"] - reads
+    reads = run.client.info("stats")["total_reads_processed"]
+    before = cpu_seconds(server.process.pid), cpu_seconds(run.redis_pid)
+    output = run_wrk(run.wrk, run.args, run.workload.lua, port, run.args.duration)
+    after = cpu_seconds(server.process.pid), cpu_seconds(run.redis_pid)
+    reads = run.client.info("stats")["total_reads_processed"] - reads
     parse_wrk(output, sample)
     count = max(1, sample.requests or 1)
     server_cpu = (after[0] - before[0]) / count * 1e6
@@ -272,20 +275,11 @@ def measure(
     )
 
 
-def compare(
-    workers: int,
-    results: dict[tuple[str, int], Result],
-    url: str,
-    redis_port: int,
-    client: Any,
-    redis_pid: int,
-    workload: Workload,
-    wrk: str,
-    args: argparse.Namespace,
-) -> None:
+def compare(workers: int, results: dict[tuple[str, int], Result], url: str, run: Run) -> None:
     """Both servers of a worker count started side by side and warmed up, then measured in
     turn, round after round, the order swapped every round (memory, Redis; Redis, memory;
     ...): each pair of slices is seconds apart, so the machine's drift hits both alike."""
+    workload, wrk, args = run.workload, run.wrk, run.args
     memory, shared = results[("memory", workers)], results[("redis", workers)]
     ports = {"memory": free_port(), "redis": free_port()}
     directory = workload.body.parent
@@ -300,12 +294,12 @@ def compare(
             if args.warmup > 0:
                 run_wrk(wrk, args, workload.lua, ports[backend], args.warmup)
         for round_number in range(args.rounds):
-            ROUND_TRIPS.append(round_trip(redis_port))
+            ROUND_TRIPS.append(round_trip(run.redis_port))
             log(f"round {round_number + 1} of {args.rounds}: PING {ROUND_TRIPS[-1]:.0f} µs")
             order = ("memory", "redis") if round_number % 2 == 0 else ("redis", "memory")
             for backend in order:
                 result, server = servers[backend]
-                measure(result, server, ports[backend], client, redis_pid, workload, wrk, args)
+                measure(result, server, ports[backend], run)
 
 
 def engine_costs(workload: Workload, url: str) -> dict[str, float]:
@@ -393,20 +387,11 @@ def main() -> None:
             url = f"redis://127.0.0.1:{redis_port}/0"
             log("the engine alone, in this process")
             ENGINE.update(engine_costs(workload, url))
+            run = Run(redis_port, redis_server.process.pid, client, workload, wrk, args)
             for workers in counts:
                 client.flushall()
                 try:
-                    compare(
-                        workers,
-                        results,
-                        url,
-                        redis_port,
-                        client,
-                        redis_server.process.pid,
-                        workload,
-                        wrk,
-                        args,
-                    )
+                    compare(workers, results, url, run)
                 except (RuntimeError, OSError) as error:
                     for backend in ("memory", "redis"):
                         results[(backend, workers)].problem = f"did not run: {error}"
