@@ -1147,6 +1147,35 @@ def test_one_recording_per_distinct_request(
         assert "drift" not in orjson.loads(path.read_bytes())  # the format is unchanged
 
 
+def test_the_earliest_exchange_is_recorded_when_a_later_one_is_judged_first(
+    mock_server: ServerThread, tmp_path: Path, client: httpx.Client
+) -> None:
+    recordings = tmp_path / "rec"
+    second_recorded = threading.Event()
+    with _proxy(mock_server.url, record=recordings) as proxy:
+        record = proxy.app._judge._record
+
+        def in_reverse(exchange: Any, *arguments: Any) -> Any:
+            if exchange.seq == 1:  # the first exchange is recorded after the second
+                assert second_recorded.wait(30)
+                return record(exchange, *arguments)
+            try:
+                return record(exchange, *arguments)
+            finally:
+                second_recorded.set()
+
+        proxy.app._judge._record = in_reverse  # type: ignore[method-assign,assignment]
+        answers = [
+            _send(client, proxy.url, _request("facepp.detect")).json()["request_id"]
+            for _ in range(2)
+        ]
+        journal = client.get(proxy.url + "/__admin/requests").json()
+    (path,) = recordings.glob("*/*.json")
+    assert load_recording(path).body["request_id"] == answers[0]
+    assert [entry["id"] for entry in journal] == [1, 2]
+    assert [bool(entry["recorded"]) for entry in journal] == [True, False]
+
+
 # --- the command ----------------------------------------------------------------------------
 
 

@@ -373,6 +373,7 @@ class ProxyApp:
         self._pending: dict[int, concurrent.futures.Future[None]] = {}
         self.waiting_for_judging = 0  # requests held back until judging catches up
         self._waiting_for_room: list[asyncio.Future[None]] = []
+        self._unrecorded: set[int] = set()  # exchanges whose recording an earlier one replaced
         # Judging runs in this process's threads, or (``face-contracts proxy``) in a process
         # of its own, where it cannot hold the interpreter lock the forwarding needs.
         self._judging = judging
@@ -765,6 +766,7 @@ class ProxyApp:
                 when=_iso(exchange.at),
             )
         with self._lock:
+            self._unrecord(verdict)
             self.journal.append(verdict.entry)
             done = self._pending.pop(exchange.seq, None)
             waiting: list[asyncio.Future[None]] = []
@@ -774,6 +776,21 @@ class ProxyApp:
             done.set_result(None)
         for room in waiting:  # from the judging thread to the event loop's
             room.get_loop().call_soon_threadsafe(_wake, room)
+
+    def _unrecord(self, verdict: _Verdict) -> None:
+        """Journal that the exchange whose recording ``verdict``'s replaced is not the one
+        recorded (it may be journaled already, or not yet). Called with the lock held."""
+        if verdict.superseded is not None:
+            for entry in reversed(self.journal):
+                if entry["id"] == verdict.superseded:
+                    entry["recorded"] = None
+                    break
+            else:  # not journaled yet (an evicted entry is not kept waiting for)
+                if verdict.superseded in self._pending:
+                    self._unrecorded.add(verdict.superseded)
+        if verdict.entry["id"] in self._unrecorded:
+            self._unrecorded.discard(verdict.entry["id"])
+            verdict.entry["recorded"] = None
 
     def settle(self, timeout: float = 60.0) -> None:
         """Wait until every exchange answered so far is judged (thread-safe)."""
@@ -893,6 +910,7 @@ class ProxyApp:
             await self._settled_async()
             with self._lock:
                 self.journal.clear()
+                self._unrecorded.clear()
                 self._generation += 1
             self.tally.clear()
             payload = {"reset": True}
@@ -951,6 +969,7 @@ class _Verdict:
     judged: str | None = None
     answer: list[Drift] | None = None
     request: list[Drift] | None = None
+    superseded: int | None = None  # the exchange whose recording this one's replaced
 
 
 class _Judge:
@@ -965,7 +984,10 @@ class _Judge:
         self.redactor = Redactor(secrets)
         self.lazy_answers = lazy_answers
         self._lock = threading.Lock()
-        self._recorded: set[str] = set()
+        # Replay key -> the exchange recorded for it: the earliest, by exchange number, as
+        # exchanges judged side by side may finish in any order.
+        self._recorded: dict[str, int] = {}
+        self._recording_lock = threading.Lock()  # claim and file write, one at a time
         self._generation = 0
         self._redactors: dict[frozenset[str], Redactor] = {}
 
@@ -1065,9 +1087,12 @@ class _Judge:
             ]
             shown = _JournaledAnswer(answer, redactor)
             entry["response"] = shown if self.lazy_answers else shown.settled()
+        superseded = None
         if self.options.record is not None and summary is not None and answer is not None:
-            entry["recorded"] = self._record(exchange, summary, answer, answer_drifts, redactor)
-        return _Verdict(entry, operation, answer_drifts, request_drifts)
+            entry["recorded"], superseded = self._record(
+                exchange, summary, answer, answer_drifts, redactor
+            )
+        return _Verdict(entry, operation, answer_drifts, request_drifts, superseded)
 
     def _entry(self, exchange: _Exchange, redactor: Redactor) -> dict[str, Any]:
         return {
@@ -1105,35 +1130,39 @@ class _Judge:
         answer: bytes,
         drifts: list[Drift] | None,
         redactor: Redactor,
-    ) -> str | None:
+    ) -> tuple[str | None, int | None]:
+        """Record the exchange if it is the earliest of its replay key judged so far: its
+        path under the recordings directory (None: not recorded) and the later exchange
+        whose recording it replaced, if any."""
         assert exchange.operation is not None
         assert self.options.record is not None
         key = replay_key(exchange.operation, summary)
-        with self._lock:
-            if key in self._recorded:
-                return None  # one recording per distinct request: the first answer
-            self._recorded.add(key)
-        body, text = answer_body(exchange.content_type(), answer, redactor)
-        recording = Recording(
-            operation=exchange.operation,
-            recorded_at=datetime.fromtimestamp(int(exchange.at), UTC),
-            host=redactor.text(urlsplit(exchange.target or "").hostname or ""),
-            case=f"{exchange.operation}/proxied",
-            request=summary,
-            status=exchange.status or 0,
-            content_type=redactor.text(exchange.content_type()),
-            body=body,
-            text=text,
-            drift=tuple(d.to_json() for d in drifts or ()),
-        )
-        try:
-            path = save_recording(self.options.record, recording)
-        except OSError as error:
-            _log.error("face-contracts proxy: cannot record %s: %s", exchange.headline(), error)
+        with self._recording_lock:
             with self._lock:
-                self._recorded.discard(key)
-            return None
-        return str(path.relative_to(self.options.record))
+                holder = self._recorded.get(key)
+            if holder is not None and holder < exchange.seq:
+                return None, None  # one recording per distinct request: the first answer
+            body, text = answer_body(exchange.content_type(), answer, redactor)
+            recording = Recording(
+                operation=exchange.operation,
+                recorded_at=datetime.fromtimestamp(int(exchange.at), UTC),
+                host=redactor.text(urlsplit(exchange.target or "").hostname or ""),
+                case=f"{exchange.operation}/proxied",
+                request=summary,
+                status=exchange.status or 0,
+                content_type=redactor.text(exchange.content_type()),
+                body=body,
+                text=text,
+                drift=tuple(d.to_json() for d in drifts or ()),
+            )
+            try:
+                path = save_recording(self.options.record, recording)
+            except OSError as error:
+                _log.error("face-contracts proxy: cannot record %s: %s", exchange.headline(), error)
+                return None, None
+            with self._lock:
+                self._recorded[key] = exchange.seq
+        return str(path.relative_to(self.options.record)), holder
 
     def _redactor_for(self, secrets: frozenset[str]) -> Redactor:
         """The app's redactor plus this request's credentials (clients reuse theirs, so the
