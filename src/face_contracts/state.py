@@ -130,9 +130,10 @@ class State(Protocol):
 
 
 class LoopState(State, Protocol):
-    """A shared state that an event loop can use without blocking: the two round trips of
-    a call that changes nothing else (its number and settings version, its journal entry
-    with its face_tokens) are awaited, and the calls in flight share them."""
+    """A shared state that an event loop can use without blocking: the round trips of a
+    call that changes nothing else (its number and settings version, its journal entry
+    with its face_tokens; one trip when its number is guessed right) are awaited, and the
+    calls in flight share them."""
 
     async def begin_call_on_loop(self, deadline: float | None = None) -> CallTicket:
         """:meth:`State.begin_call`, awaited; :meth:`State.resume_call` enters the call.
@@ -144,8 +145,17 @@ class LoopState(State, Protocol):
         thread (built now, on the thread, sent by :meth:`write_record_on_loop`)."""
         ...
 
-    async def write_record_on_loop(self, prepared: Any, deadline: float | None = None) -> None:
-        """Send a prepared journal write, awaited (``deadline`` as above)."""
+    def guess_ticket_on_loop(self, settings_version: int) -> CallTicket | None:
+        """The ticket the running event loop's next call will most likely get (None: no
+        good guess); a call answered with it is numbered by its journal write."""
+        ...
+
+    async def write_record_on_loop(
+        self, prepared: Any, deadline: float | None = None, claim: CallTicket | None = None
+    ) -> CallTicket | None:
+        """Send a prepared journal write, awaited (``deadline`` as above). With ``claim``
+        (a guessed ticket), the write numbers the call and is kept only if the call got that
+        ticket: None when kept, else the ticket it got."""
         ...
 
     async def leave_loop(self) -> None:

@@ -86,6 +86,7 @@ _STORED_DIGESTS = 4096  # file digests a process remembers having stored
 _DELTA_MIN_BYTES = 1024  # answers shorter than this are stored whole
 _INLINE_BODY_BYTES = 16 << 10  # bodies up to this size go in the journal script's arguments
 _SWEEP_SECONDS = 0.02  # how often an event loop's calls waiting on Redis check their deadline
+_GUESS_PAUSE_SECONDS = 1.0  # no guessed numbers for this long after one missed (_LoopLink.guess)
 _LOG = logging.getLogger("face_contracts.state")
 
 # The settings version starts from Redis's clock (microseconds), never from 0: after Redis
@@ -343,9 +344,13 @@ _RECORD = (
 # the settings version key, the operations, and the bytes of their arguments, one after
 # another. Operations are separated by spaces: 'b' numbers a call (as _BEGIN); a list of
 # sizes "12,345,..." is a journal write whose arguments (as _RECORD's) are the next pieces of
-# the bytes, of those sizes. The reply: one line per operation, in order: "sequence version",
-# '+' (written), '?' and the digests of files to send again (as _RECORD), or '!' and the
-# error of an operation that failed (the others still count).
+# the bytes, of those sizes; "c<sequence>:<version>:<sizes>" is a claimed journal write: it
+# numbers the call, and writes only if the number and the settings version are the ones the
+# call was answered with (guessed, _LoopLink.guess). The reply: one line per operation, in
+# order: "sequence version", '+' (written), '?' and the digests of files to send again (as
+# _RECORD), '=' and "sequence version" (a claim that missed: the call holds that number,
+# nothing was written), or '!' and the error of an operation that failed (the others still
+# count).
 _LOOP_TRIP = (
     _VERSION
     + "local P = ARGV[1]\n"
@@ -360,19 +365,30 @@ for operation in string.gmatch(ARGV[4], '%S+') do
     settings = settings or version(ARGV[3])
     line = redis.call('INCR', ARGV[2]) .. ' ' .. settings
   else
+    local claim, claimed, sizes = string.match(operation, '^c(%d+):(%d+):(.*)$')
+    if claim then
+      settings = settings or version(ARGV[3])
+      local number = redis.call('INCR', ARGV[2])
+      operation = sizes
+      if tostring(number) ~= claim or settings ~= claimed then
+        line = '=' .. number .. ' ' .. settings
+      end
+    end
     local A = {}
     for size in string.gmatch(operation, '%d+') do
-      A[#A + 1] = string.sub(data, at, at + tonumber(size) - 1)
+      if not line then A[#A + 1] = string.sub(data, at, at + tonumber(size) - 1) end
       at = at + tonumber(size)
     end
-    local ok, reply = pcall(record, A)
-    if not ok then
-      local message = type(reply) == 'table' and reply.err or reply
-      line = '!' .. string.gsub(tostring(message), '\\n', ' ')
-    elseif type(reply) == 'table' then
-      line = '?' .. table.concat(reply, ' ')
-    else
-      line = '+'
+    if not line then
+      local ok, reply = pcall(record, A)
+      if not ok then
+        local message = type(reply) == 'table' and reply.err or reply
+        line = '!' .. string.gsub(tostring(message), '\\n', ' ')
+      elseif type(reply) == 'table' then
+        line = '?' .. table.concat(reply, ' ')
+      else
+        line = '+'
+      end
     end
   end
   lines[#lines + 1] = line
@@ -681,7 +697,15 @@ class RedisState:
         """:meth:`begin_call` from an event loop, without blocking it: the calls that
         begin together share one round trip (this does not enter the call on this thread;
         :meth:`resume_call` does)."""
-        return _ticket(await self._loop_link().ask("begin", "b", deadline=deadline))
+        return _ticket(await self._loop_link().ask("begin", "b", claim=0, deadline=deadline))
+
+    def guess_ticket_on_loop(self, settings_version: int) -> CallTicket | None:
+        """The ticket the running event loop's next call will most likely get, if it
+        numbers its call with its journal write (:meth:`write_record_on_loop`, ``claim``):
+        while no other process or thread numbers calls, one round trip per call instead of
+        two. None: no good guess (no call numbered yet on this loop, other settings, or a
+        guess missed less than a second ago: numbers are being taken elsewhere)."""
+        return self._loop_link().guess(settings_version)
 
     def first_firing(self, rules: Sequence[RuleCount]) -> int | None:
         args: list[Any] = []
@@ -818,23 +842,40 @@ class RedisState:
         self._stored_now(prepared.files)
 
     async def write_record_on_loop(
-        self, prepared: PreparedRecord, deadline: float | None = None
-    ) -> None:
+        self,
+        prepared: PreparedRecord,
+        deadline: float | None = None,
+        claim: CallTicket | None = None,
+    ) -> CallTicket | None:
         """:meth:`write_record` from an event loop, without blocking it: the writes sent
-        together share one round trip."""
+        together share one round trip. With ``claim`` (a guessed ticket, the call not
+        numbered yet), the same trip numbers the call and writes only if it got that
+        ticket: None when written, else the ticket it got (nothing written: the call must
+        be answered again with it)."""
         link = self._loop_link()
         before = link.pack(prepared.before) if prepared.before else b""
         resend: set[str] = set()
         while True:
             arguments = self._record_arguments(prepared, resend)
             sizes = ",".join([str(len(part)) for part in arguments])
-            reply = await link.ask(
-                "record", sizes, arguments, before, len(prepared.before), deadline
-            )
+            if claim is None:
+                reply = await link.ask(
+                    "record", sizes, arguments, before, len(prepared.before), deadline
+                )
+            else:
+                guessed = f"c{claim.sequence}:{claim.settings_version}:{sizes}"
+                reply = await link.ask(
+                    "record", guessed, arguments, before, len(prepared.before), deadline,
+                    claim=claim.sequence,
+                )  # fmt: skip
+                claim = None  # numbered now: a file to send again is sent as a plain write
+                if reply.startswith(b"="):
+                    return _ticket(reply[1:])
             if not reply.startswith(b"?"):
                 break
             resend = set(reply[1:].decode().split())  # gone since (a reset): send again
         self._stored_now(prepared.files)
+        return None
 
     def _stored_now(self, files: Mapping[str, bytes | memoryview]) -> None:
         with self._stored_lock:
@@ -1052,9 +1093,28 @@ class _LoopLink:
         self.sweep: asyncio.TimerHandle | None = None
         self.closed = False
         self.failures: tuple[type[BaseException], ...] = (*state._errors, OSError, TimeoutError)
+        # For guessing the next call's ticket: the last number and settings version Redis
+        # gave (None: unknown, after a failure), and until when not to guess (loop time).
+        self.seen: int | None = None
+        self.seen_version = 0
+        self.quiet_until = 0.0
 
     def pack(self, commands: Sequence[tuple[Any, ...]]) -> bytes:
         return b"".join(self.connection.pack_commands(commands))
+
+    def guess(self, settings_version: int) -> CallTicket | None:
+        """The next number Redis gives, if only this loop takes numbers: one more than the
+        last it gave, plus the numbering operations asked and not answered yet (which Redis
+        runs in order, on this one connection). See RedisState.guess_ticket_on_loop."""
+        if (
+            self.seen is None
+            or settings_version != self.seen_version
+            or self.loop.time() < self.quiet_until
+        ):
+            return None
+        pending = sum(1 for asked in self.sent if asked.claim >= 0)
+        pending += sum(1 for a in self.queue if a.claim >= 0 and not a.future.done())
+        return CallTicket(self.seen + 1 + pending, settings_version)
 
     async def ask(
         self,
@@ -1064,13 +1124,16 @@ class _LoopLink:
         before: bytes = b"",
         plain: int = 0,
         deadline: float | None = None,
+        claim: int = -1,
     ) -> bytes:
-        """The reply line of one operation of _LOOP_TRIP (``"b"``, or a journal write's
-        argument sizes, with its ``arguments``) in the next round trip, sent after the
-        ``plain`` commands packed in ``before``. Raises StateUnavailableError, also when
-        there is no answer by ``deadline`` (``time.monotonic()``)."""
+        """The reply line of one operation of _LOOP_TRIP (``"b"``, a journal write's
+        argument sizes, with its ``arguments``, or a claimed one) in the next round trip,
+        sent after the ``plain`` commands packed in ``before``. ``claim``: the number
+        claimed (0: ``"b"``; -1: the operation numbers nothing). Raises
+        StateUnavailableError, also when there is no answer by ``deadline``
+        (``time.monotonic()``)."""
         future: asyncio.Future[Any] = self.loop.create_future()
-        asked = _Asked(operation, arguments, before, plain, future, deadline or math.inf)
+        asked = _Asked(operation, arguments, before, plain, future, deadline or math.inf, claim)
         self.queue.append(asked)
         if self.sender is None:
             self.sender = self.loop.create_task(self._send())
@@ -1116,6 +1179,7 @@ class _LoopLink:
                     if batch:
                         await self._exchange(batch)
                 finally:
+                    self.sent = []
                     self._abandon(batch)  # cancelled (the loop is stopping) or closed
         finally:
             self.sender, self.sent = None, []
@@ -1153,6 +1217,7 @@ class _LoopLink:
                 if isinstance(error, self.state._retryable) and not replies and not retried:
                     retried = True
                     continue
+                self.seen = None  # which numbers the trip took is unknown
                 for asked in batch:
                     if not asked.future.done():
                         asked.future.set_exception(error)
@@ -1175,8 +1240,23 @@ class _LoopLink:
             own = replies[start : start + asked.plain] if asked.plain else ()
             start += asked.plain
             failed = next((r for r in own if isinstance(r, Exception)), None)
+            if asked.claim >= 0:
+                self._numbered(asked.claim, line)
             if not asked.future.done():
                 asked.future.set_result(line if failed is None else failed)
+
+    def _numbered(self, claim: int, line: Any) -> None:
+        """Learn from a numbering operation's reply line the last number given (for
+        :meth:`guess`)."""
+        if isinstance(line, bytes) and line[:1] in (b"+", b"?"):  # the claim held
+            self.seen = claim
+        elif isinstance(line, bytes) and (line[:1].isdigit() or line.startswith(b"=")):
+            ticket = _ticket(line.lstrip(b"="))
+            self.seen, self.seen_version = ticket.sequence, ticket.settings_version
+            if claim:  # a guess missed: another process or thread takes numbers too
+                self.quiet_until = self.loop.time() + _GUESS_PAUSE_SECONDS
+        else:
+            self.seen = None
 
     async def _reply(self) -> Any:
         """The next reply; an error reply returned, not raised (as RedisState._reply)."""
@@ -1224,6 +1304,7 @@ class _Asked(NamedTuple):
     plain: int
     future: asyncio.Future[Any]
     deadline: float  # time.monotonic(); math.inf: none
+    claim: int  # the number a claimed write claims; 0: "b"; -1: numbers nothing
 
 
 class _Guard:

@@ -503,42 +503,94 @@ class Engine:
         self, request: HttpRequest, *, deadline: float | None = None
     ) -> HttpResponse:
         """:meth:`handle` on a server's event loop (``on_loop=True``), for every state: with
-        a shared one, the call's two round trips (its number, then its journal entry with
-        its face_tokens, before the answer leaves) are awaited, not waited for, and share
-        their trip with the other calls in flight; a call the state has not answered by
-        ``deadline`` (``time.monotonic()``) gets the vendor's internal error. Raises
-        :class:`Deferred` as ``handle`` does; a call deferred after it was numbered keeps
-        its number."""
+        a shared one, the call's round trips (its number, then its journal entry with its
+        face_tokens, before the answer leaves) are awaited, not waited for, and share their
+        trip with the other calls in flight; while this loop alone numbers calls, the call
+        is answered with the number it will most likely get and numbered by its journal
+        write, one trip instead of two (answered again, with its number, if the guess
+        missed). A call the state has not answered by ``deadline`` (``time.monotonic()``)
+        gets the vendor's internal error. Raises :class:`Deferred` as ``handle`` does; a
+        call deferred after it was numbered keeps its number."""
         shared = self._shared
         if shared is None:
             return self.handle(request, on_loop=True)
         operation = self.route(request.method, request.path)
-        try:
-            ticket = await shared.begin_call_on_loop(deadline)
-        except StateUnavailableError as error:
-            return self._state_failure(operation, request, error)
+        settings = self._settings
+        guess = shared.guess_ticket_on_loop(self._version) if _stateless(settings) else None
+        if guess is not None:
+            try:
+                response, writes = self._answer_on_loop(request, operation, guess, settings, True)
+            except Deferred as deferred:  # numbered now, as every call the loop defers
+                try:
+                    ticket = await shared.begin_call_on_loop(deadline)
+                except StateUnavailableError as error:
+                    return self._state_failure(operation, request, error)
+                raise Deferred(ticket, str(deferred)) from None
+            try:
+                numbered = await self._write_on_loop(shared, writes, deadline, guess)
+            except StateUnavailableError as error:
+                response.complete()  # the answer is not sent
+                return self._state_failure(operation, request, error)
+            if numbered is None:
+                return response
+            response.complete()  # answered with another number: not sent
+            ticket = numbered
+        else:
+            try:
+                ticket = await shared.begin_call_on_loop(deadline)
+            except StateUnavailableError as error:
+                return self._state_failure(operation, request, error)
         if ticket.settings_version != self._version:
             raise Deferred(ticket, "the run-time settings changed (read in a thread)")
         settings = self._settings
         if not _stateless(settings):
             raise Deferred(ticket, "the call may change a rule's counts or a quota")
-        shared.resume_call(ticket)
-        writes: list[Any] = []
-        _ON_LOOP.active, _ON_LOOP.writes = True, writes
+        response, writes = self._answer_on_loop(request, operation, ticket, settings, False)
         try:
-            response = self._handle(request, operation, ticket, settings, None)
-        except _SlowWork as slow:
-            raise Deferred(ticket, str(slow)) from None
-        finally:
-            _ON_LOOP.active, _ON_LOOP.writes = False, None
-            shared.resume_call(None)
-        try:
-            for prepared in writes:
-                await shared.write_record_on_loop(prepared, deadline)
+            await self._write_on_loop(shared, writes, deadline, None)
         except StateUnavailableError as error:
             response.complete()  # the answer is not sent
             return self._state_failure(operation, request, error)
         return response
+
+    def _answer_on_loop(
+        self,
+        request: HttpRequest,
+        operation: str | None,
+        ticket: CallTicket,
+        settings: Settings,
+        guessed: bool,
+    ) -> tuple[HttpResponse, list[Any]]:
+        """The answer to a call with ``ticket`` and its journal writes, to send; Deferred
+        when it needs slow work (with the ticket, unless it is only ``guessed``)."""
+        assert self._shared is not None
+        shared = self._shared
+        shared.resume_call(ticket)
+        writes: list[Any] = []
+        _ON_LOOP.active, _ON_LOOP.writes = True, writes
+        try:
+            return self._handle(request, operation, ticket, settings, None), writes
+        except _SlowWork as slow:
+            raise Deferred(None if guessed else ticket, str(slow)) from None
+        finally:
+            _ON_LOOP.active, _ON_LOOP.writes = False, None
+            shared.resume_call(None)
+
+    @staticmethod
+    async def _write_on_loop(
+        shared: LoopState, writes: list[Any], deadline: float | None, guess: CallTicket | None
+    ) -> CallTicket | None:
+        """Send a call's journal writes; with ``guess``, the first numbers the call: the
+        ticket it got instead (nothing written), or None."""
+        if guess is not None and not writes:  # nothing to number it with: number it now
+            ticket = await shared.begin_call_on_loop(deadline)
+            return None if ticket == guess else ticket
+        for prepared in writes:
+            numbered = await shared.write_record_on_loop(prepared, deadline, guess)
+            if numbered is not None:
+                return numbered
+            guess = None
+        return None
 
     async def leave_loop(self) -> None:
         """Release what :meth:`handle_on_loop` holds on the running event loop (a shared
