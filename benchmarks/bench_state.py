@@ -4,8 +4,9 @@ in-memory state, at 1, 2 and 4 workers, side by side in one run.
 Workload: the one of bench_server.py (the Face++ dense-landmark call, a multipart POST of a
 160 KB face photo, answered with the full 975-key document), whose helpers this reuses. On
 Redis every call takes its sequence number and settings version and writes its journal
-entry, with the photo and the answer, and its face_token: two round trips awaited on the
-server's event loop, each shared by the calls in flight; the in-memory state does the same
+entry, with the photo and the answer, and its face_token: round trips awaited on the
+server's event loop (one per call while a worker alone numbers calls), each shared by the
+calls in flight; the in-memory state does the same
 in the process. For each worker count the two servers run side by side on free loopback
 ports and are measured in turn, slice after slice, the order swapped every round, so that
 each Redis slice has a memory slice seconds away (this shared machine's speed drifts by
@@ -185,7 +186,8 @@ def report(results: dict[tuple[str, int], Result], args: argparse.Namespace, loa
         lines.append(
             f"The engine alone (FaceMock.handle in one thread, interleaved rounds): "
             f"{ENGINE['memory']:,.0f} µs per call with the in-memory state, "
-            f"{ENGINE['redis']:,.0f} µs with Redis, waits for its two round trips included "
+            f"{ENGINE['redis']:,.0f} µs with Redis, "
+            "waits for its two round trips (the threads' path) included "
             f"(+{ENGINE['redis'] - ENGINE['memory']:,.0f} µs)."
         )
     return "\n".join(lines)
@@ -335,7 +337,7 @@ ROUND_TRIPS: list[float] = []  # µs, median PING round trip, measured before ea
 
 def round_trip(port: int) -> float:
     """The median round trip of a PING to Redis, µs, through a redis-py connection: what
-    each of a call's two round trips costs at least on this machine, now."""
+    each round trip a call waits for costs at least on this machine, now."""
     from redis.connection import Connection
 
     connection = Connection(port=port)

@@ -25,10 +25,13 @@ A call's face_tokens are written in the same round trip as its journal entry, wh
 engine writes before the answer leaves: a client can never hold a face_token that another
 replica does not know.
 
-A server's event loop makes the two round trips of a call that counts nothing else (its
+A server's event loop makes the round trips of a call that counts nothing else (its
 number, then its journal entry) without blocking: the calls in flight share one connection
 and each trip carries every call that asked while the previous one was out
-(:class:`~face_contracts.state.LoopState`).
+(:class:`~face_contracts.state.LoopState`). While no other process or thread numbers calls,
+the loop answers a call with the number Redis will give next and its journal write numbers
+it, one trip instead of two; a guess that missed (Redis gave another number, and wrote
+nothing) has the call answered again with its number, and guessing pauses a second.
 
 Any Redis failure is raised as :class:`~face_contracts.state.StateUnavailableError`; the
 engine answers it with the vendor's documented internal error. The client reconnects (and
