@@ -101,16 +101,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def engines(
-    backend: str, request: pytest.FixtureRequest
-) -> Iterator[Callable[..., list[FaceMock]]]:
-    """``engines(n, **settings)``: n engines of one mock, each as its own process would be."""
+def redis_engines(request: pytest.FixtureRequest) -> Iterator[Callable[..., list[FaceMock]]]:
+    """``redis_engines(n, **settings)``: n engines sharing one Redis, each as its own
+    process would be; their connections are closed after the test."""
     states: list[State] = []
     prefix = f"test:{secrets.token_hex(6)}"
 
     def make(count: int = 1, **settings: Any) -> list[FaceMock]:
-        if backend == "memory":
-            return [FaceMock(**settings)] * count
         server: RedisServer = request.getfixturevalue("redis_server")
         made = []
         for _ in range(count):
@@ -122,6 +119,19 @@ def engines(
     yield make
     for state in states:
         state.close()
+
+
+@pytest.fixture
+def engines(backend: str, request: pytest.FixtureRequest) -> Callable[..., list[FaceMock]]:
+    """``engines(n, **settings)``: n engines of one mock, each as its own process would be."""
+    if backend == "redis":
+        make: Callable[..., list[FaceMock]] = request.getfixturevalue("redis_engines")
+        return make
+
+    def one_process(count: int = 1, **settings: Any) -> list[FaceMock]:
+        return [FaceMock(**settings)] * count
+
+    return one_process
 
 
 # --- exact counts ----------------------------------------------------------------------------
@@ -378,27 +388,30 @@ def on_loop(mock: FaceMock, requests: list[HttpRequest]) -> list[HttpResponse | 
     return asyncio.run(main())
 
 
+def watch_trips(monkeypatch: pytest.MonkeyPatch, seen: Callable[[list[Any]], None]) -> None:
+    """Show ``seen`` each round trip's batch of calls before the loop sends it."""
+    exchange = _LoopLink._exchange
+
+    async def watched(link: _LoopLink, batch: list[Any]) -> None:
+        seen(batch)
+        await exchange(link, batch)
+
+    monkeypatch.setattr(_LoopLink, "_exchange", watched)
+
+
 def test_calls_on_the_event_loop_share_round_trips_and_stay_exact(
-    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+    redis_engines: Callable[..., list[FaceMock]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A blocking round trip would stall a server's every connection: the loop awaits them
     # instead, and the calls in flight share each trip. Nothing of exactness is lost.
-    prefix = f"test:{secrets.token_hex(6)}"
-    mock = FaceMock(state=RedisState(redis_server.url, prefix=prefix))
-    other = FaceMock(state=RedisState(redis_server.url, prefix=prefix))  # another process
+    mock, other = redis_engines(2)  # other: another process
     detect = encode_request("facepp.detect", request_for("facepp.detect"))
     with pytest.raises(Deferred) as deferred:  # a blocking caller's on_loop never asks Redis
         mock.handle(detect, on_loop=True)
     assert deferred.value.ticket is None
     assert mock.handle(detect).status == 200  # the picture analysed, the answer rendered
     trips: list[int] = []
-    exchange = _LoopLink._exchange
-
-    async def counted(link: _LoopLink, batch: list[Any]) -> None:
-        trips.append(len(batch))
-        await exchange(link, batch)
-
-    monkeypatch.setattr(_LoopLink, "_exchange", counted)
+    watch_trips(monkeypatch, lambda batch: trips.append(len(batch)))
     answers = on_loop(mock, [detect] * 12)
     assert all(isinstance(a, HttpResponse) and a.status == 200 for a in answers), answers
     assert sum(trips) == 24  # each call's number, then its journal entry
@@ -416,12 +429,10 @@ def test_calls_on_the_event_loop_share_round_trips_and_stay_exact(
     memory = FaceMock()
     expected = [orjson.loads(memory.handle(detect).body)["request_id"] for _ in range(13)]
     assert sorted(a["request_id"] for a in served) == sorted(expected[1:])
-    for engine in (mock, other):
-        engine.state.close()
 
 
 def test_a_loop_alone_numbers_each_call_with_its_journal_write(
-    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+    redis_engines: Callable[..., list[FaceMock]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # While one loop alone numbers calls, it answers each with the number Redis will give
     # next and the journal write numbers it: one operation per call, not two. A number
@@ -429,19 +440,11 @@ def test_a_loop_alone_numbers_each_call_with_its_journal_write(
     # got, and the loop stops guessing for a while.
     import face_contracts.state_redis
 
-    prefix = f"test:{secrets.token_hex(6)}"
-    mock = FaceMock(state=RedisState(redis_server.url, prefix=prefix))
-    other = FaceMock(state=RedisState(redis_server.url, prefix=prefix))  # another process
+    mock, other = redis_engines(2)  # other: another process
     detect = encode_request("facepp.detect", request_for("facepp.detect"))
     assert mock.handle(detect).status == 200  # 1: the picture analysed, the answer rendered
     operations: list[str] = []
-    exchange = _LoopLink._exchange
-
-    async def logged(link: _LoopLink, batch: list[Any]) -> None:
-        operations.extend(asked.operation[0] for asked in batch)
-        await exchange(link, batch)
-
-    monkeypatch.setattr(_LoopLink, "_exchange", logged)
+    watch_trips(monkeypatch, lambda batch: operations.extend(a.operation[0] for a in batch))
 
     def pause(seconds: float) -> None:  # how long a missed guess stops the guessing
         monkeypatch.setattr(face_contracts.state_redis, "_GUESS_PAUSE_SECONDS", seconds)
@@ -481,16 +484,12 @@ def test_a_loop_alone_numbers_each_call_with_its_journal_write(
     assert {entry.body for entry in journal if entry.sequence in numbers} == sent
     for answer in answers:  # the face_tokens of every answer sent, none of those dropped
         assert other.state.face_token(answer.json()["faces"][0]["face_token"]) is not None
-    for engine in (mock, other):
-        engine.state.close()
 
 
 def test_a_call_the_loop_defers_keeps_its_number_and_its_face_tokens(
-    redis_server: RedisServer,
+    redis_engines: Callable[..., list[FaceMock]],
 ) -> None:
-    prefix = f"test:{secrets.token_hex(6)}"
-    mock = FaceMock(state=RedisState(redis_server.url, prefix=prefix), credits=100)
-    other = FaceMock(state=RedisState(redis_server.url, prefix=prefix), credits=100)
+    mock, other = redis_engines(2, credits=100)
     detect = encode_request("facepp.detect", request_for("facepp.detect"))
     assert mock.handle(detect).status == 200
     (quota,) = on_loop(mock, [detect])  # credits count: decided in a thread
@@ -503,14 +502,12 @@ def test_a_call_the_loop_defers_keeps_its_number_and_its_face_tokens(
     assert [entry.sequence for entry in other.journal] == [1, 2]
     # A face_token to look up in Redis is a round trip the loop does not make blocking.
     dense = by_face_token(token)
-    plain = FaceMock(state=RedisState(redis_server.url, prefix=prefix))
+    (plain,) = redis_engines()
     assert plain.settings.credits is None  # read once: the loop answers on known settings
     (lookup,) = on_loop(plain, [dense])
     assert isinstance(lookup, Deferred)
     assert "face_token" in str(lookup)
     assert plain.handle(dense, ticket=lookup.ticket).status == 200
-    for engine in (mock, other, plain):
-        engine.state.close()
 
 
 def test_the_loop_sends_a_picture_again_that_redis_lost(redis_server: RedisServer) -> None:
