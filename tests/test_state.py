@@ -486,6 +486,41 @@ def test_a_loop_alone_numbers_each_call_with_its_journal_write(
         assert other.state.face_token(answer.json()["faces"][0]["face_token"]) is not None
 
 
+def test_a_guess_made_on_old_settings_misses_and_the_call_gets_the_new_ones(
+    redis_engines: Callable[..., list[FaceMock]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An admin change made elsewhere changes the settings version, not the call numbers: a
+    # guess made on the old version is refused by Redis (nothing written), and the call is
+    # numbered and answered on the new settings, as every process answers it.
+    mock, other = redis_engines(2)  # other: another process
+    detect = encode_request("facepp.detect", request_for("facepp.detect"))
+    assert mock.handle(detect).status == 200  # 1
+    operations: list[str] = []
+    watch_trips(monkeypatch, lambda batch: operations.extend(a.operation[0] for a in batch))
+
+    async def main() -> tuple[HttpResponse, HttpResponse | Deferred]:
+        try:
+            first = await mock.handle_on_loop(detect)  # 2: numbered, then answered
+            other.configure(faces=2)
+            try:
+                return first, await mock.handle_on_loop(detect)  # guessed on the old version
+            except Deferred as deferred:
+                return first, deferred
+        finally:
+            await mock.leave_loop()
+
+    first, changed = asyncio.run(main())
+    assert operations == ["b", "1", "c"]  # the guess went out, and was refused
+    assert len(first.json()["faces"]) == 1
+    assert isinstance(changed, Deferred)  # the new settings are read in a thread
+    assert changed.ticket is not None
+    assert changed.ticket.sequence == 3
+    answer = mock.handle(detect, ticket=changed.ticket)
+    assert len(answer.json()["faces"]) == 2
+    assert [entry.sequence for entry in other.journal] == [1, 2, 3]
+    assert other.journal[-1].body == answer.body  # what was sent, not the refused guess
+
+
 def test_a_call_the_loop_defers_keeps_its_number_and_its_face_tokens(
     redis_engines: Callable[..., list[FaceMock]],
 ) -> None:
