@@ -6,14 +6,13 @@ Workload: the one of bench_server.py (the Face++ dense-landmark call, a multipar
 Redis every call takes its sequence number and settings version and writes its journal
 entry, with the photo and the answer, and its face_token: round trips awaited on the
 server's event loop (one per call while a worker alone numbers calls), each shared by the
-calls in flight; the in-memory state does the same
-in the process. For each worker count the two servers run side by side on free loopback
-ports and are measured in turn, slice after slice, the order swapped every round, so that
-each Redis slice has a memory slice seconds away (this shared machine's speed drifts by
-more than the difference measured); the ratio is the median of the rounds' pairs. Redis
-(redis-server, no persistence) is emptied before each worker count. wrk: 2 threads, 16
-connections. Goal (issue 17): at one worker, Redis costs at most 15% of the requests per
-second.
+calls in flight; the in-memory state does the same in the process. For each worker count
+the two servers run side by side on free loopback ports and are measured in turn, slice
+after slice, the order swapped every round, so that each Redis slice has a memory slice
+seconds away (this shared machine's speed drifts by more than the difference measured); the
+ratio is the median of the rounds' pairs. Redis (redis-server, no persistence) is emptied
+before each worker count. wrk: 2 threads, 16 connections. Goal (issue 17): at one worker,
+Redis costs at most 15% of the requests per second.
 
     python benchmarks/bench_state.py [--write] [--rounds 8] [--duration 5]
 
